@@ -1,0 +1,5 @@
+"""`python -m combmap` runs the command-line interface."""
+
+from combmap.cli import main
+
+main()

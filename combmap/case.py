@@ -1,0 +1,239 @@
+"""Read a case file and resolve every code in it against the ontology.
+
+A case is parsed once into `CaseFileModel`, then each TDF/COM-B code, group, exclusion and
+APEASE entry is resolved to an ontology id. Every problem is collected, located, and raised
+together as a `CaseError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from combmap.errors import CaseError, Issue, UnknownIdError
+from combmap.ontology import Ontology
+from combmap.schema import (
+    BarrierKind,
+    BehaviourModel,
+    CaseFileModel,
+    CaseInfoModel,
+    GroupModel,
+    Judgement,
+    Kind,
+    validation_issues,
+)
+from combmap.yamlio import Document, parse_yaml, read_text
+
+#: Kinds an exclusion or APEASE judgement may name.
+OPTION_KINDS = (Kind.FUNCTION, Kind.POLICY, Kind.TECHNIQUE)
+
+
+@dataclass(frozen=True)
+class Barrier:
+    """A coded barrier or enabler, its codes resolved to ontology ids."""
+
+    id: str
+    text: str
+    kind: BarrierKind
+    domains: tuple[str, ...]
+    components: tuple[str, ...]
+    weight: float = 1.0
+    frequency: int | None = None
+    group: str | None = None
+    theme: str | None = None
+    evidence: tuple[str, ...] = ()
+    locator: str | None = None
+    notes: str | None = None
+
+    @property
+    def load(self) -> float:
+        """Importance × how often it was raised (1 when the source gives no count)."""
+        return self.weight * (self.frequency or 1)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """An option ruled out by an APEASE judgement, with its reason."""
+
+    id: str
+    reason: str
+    criteria: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validated case: what the planner reads."""
+
+    info: CaseInfoModel
+    behaviour: BehaviourModel
+    groups: tuple[GroupModel, ...]
+    barriers: tuple[Barrier, ...]
+    profile: str | None = None
+    enabler_weight: float = 0.0
+    exclusions: tuple[Exclusion, ...] = ()
+    apease: tuple[tuple[str, tuple[tuple[str, Judgement], ...]], ...] = ()
+    file: str = field(default="", compare=False)
+    assessment: Any = field(default=None, compare=False)
+
+    @property
+    def id(self) -> str:
+        """The case id."""
+        return self.info.id
+
+
+def load_case(path: Path | str, ontology: Ontology) -> Case:
+    """Read, validate and resolve one case file.
+
+    Raises:
+        CaseError: the case is not valid; `.issues` lists every located problem.
+        InputError: the file cannot be read or is not plain YAML.
+    """
+    path = Path(path)
+    doc = parse_yaml(read_text(path, what="case file"), str(path))
+    return case_from_document(doc, ontology)
+
+
+def case_from_document(doc: Document, ontology: Ontology) -> Case:
+    """Validate and resolve an already-parsed case document."""
+    if not isinstance(doc.data, dict):
+        shape = "empty" if doc.data is None else f"a {type(doc.data).__name__}"
+        issue = doc.issue((), f"the file is {shape}; expected a mapping with 'case', 'behaviour' and 'barriers'")
+        raise CaseError(f"{doc.file} is not a valid case", [issue])
+    try:
+        model = CaseFileModel.model_validate(doc.data)
+    except ValidationError as error:
+        issues = validation_issues(error, doc)
+        raise CaseError(f"{doc.file} is not a valid case ({_count(issues)})", issues) from None
+    return _resolve(model, doc, ontology)
+
+
+def _count(issues: list[Issue]) -> str:
+    return f"{len(issues)} problem{'s' * (len(issues) != 1)}"
+
+
+def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
+    issues: list[Issue] = []
+    group_ids = [g.id for g in model.groups]
+    for index, group in enumerate(model.groups):
+        if group_ids.index(group.id) != index:
+            issues.append(doc.issue(("groups", index, "id"), f"duplicate group id {group.id!r}"))
+    if not model.barriers:
+        issues.append(doc.issue(("barriers",), "add at least one barrier or enabler"))
+    barriers = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(model.barriers):
+        at = ("barriers", index)
+        if item.id in seen:
+            issues.append(doc.issue((*at, "id"), f"duplicate barrier id {item.id!r}: also barriers[{seen[item.id]}]"))
+        seen.setdefault(item.id, index)
+        if not item.tdf and not item.comb:
+            issues.append(doc.issue(at, f"barrier {item.id!r} has no codes; add 'tdf' and/or 'comb'"))
+        domains = _codes(item.tdf, Kind.DOMAIN, ontology, doc, (*at, "tdf"), issues)
+        components = _codes(item.comb, Kind.COMPONENT, ontology, doc, (*at, "comb"), issues)
+        if item.group is not None and item.group not in group_ids:
+            close = get_close_matches(item.group, group_ids, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(group_ids) if group_ids else "none defined; add a 'groups' list"
+            issues.append(doc.issue((*at, "group"), f"unknown group {item.group!r}{hint} (groups: {known})"))
+        barriers.append(
+            Barrier(
+                id=item.id,
+                text=item.text,
+                kind=item.kind,
+                domains=domains,
+                components=components,
+                weight=item.weight,
+                frequency=item.frequency,
+                group=item.group,
+                theme=item.theme,
+                evidence=tuple(item.evidence),
+                locator=item.locator,
+                notes=item.notes,
+            )
+        )
+    options = model.options
+    if options.profile is not None:
+        try:
+            ontology.profile(options.profile)
+        except UnknownIdError as error:
+            issues.append(doc.issue(("options", "profile"), error.message))
+    exclusions = []
+    excluded: set[str] = set()
+    for index, item in enumerate(options.exclude):
+        at = ("options", "exclude", index)
+        option = _one(item.id, OPTION_KINDS, ontology, doc, (*at, "id"), issues)
+        criteria = _codes(item.criteria, Kind.CRITERION, ontology, doc, (*at, "criteria"), issues)
+        if option is not None:
+            if option in excluded:
+                issues.append(doc.issue((*at, "id"), f"{option!r} is excluded twice"))
+            excluded.add(option)
+            exclusions.append(Exclusion(option, item.reason, criteria))
+    apease = []
+    for option_text, judgements in sorted(options.apease.items()):
+        at = ("options", "apease", option_text)
+        option = _one(option_text, OPTION_KINDS, ontology, doc, at, issues)
+        resolved = []
+        for criterion_text, judgement in sorted(judgements.items()):
+            criterion = _one(criterion_text, (Kind.CRITERION,), ontology, doc, (*at, criterion_text), issues)
+            if criterion is not None:
+                resolved.append((criterion, judgement))
+        if option is not None:
+            apease.append((option, tuple(sorted(resolved))))
+    if issues:
+        raise CaseError(f"{doc.file} is not a valid case ({_count(issues)})", issues)
+    return Case(
+        info=model.case,
+        behaviour=model.behaviour,
+        groups=tuple(model.groups),
+        barriers=tuple(sorted(barriers, key=lambda b: b.id)),
+        profile=options.profile,
+        enabler_weight=options.enabler_weight,
+        exclusions=tuple(sorted(exclusions, key=lambda e: e.id)),
+        apease=tuple(apease),
+        file=doc.file,
+        assessment=model.assessment,
+    )
+
+
+def _one(
+    text: str,
+    kinds: tuple[Kind, ...],
+    ontology: Ontology,
+    doc: Document,
+    path: tuple[str | int, ...],
+    issues: list[Issue],
+) -> str | None:
+    try:
+        return ontology.resolve(text, kinds).id
+    except UnknownIdError as error:
+        issues.append(doc.issue(path, error.message))
+        return None
+
+
+def _codes(
+    texts: list[str],
+    kind: Kind,
+    ontology: Ontology,
+    doc: Document,
+    path: tuple[str | int, ...],
+    issues: list[Issue],
+) -> tuple[str, ...]:
+    out: list[str] = []
+    for index, text in enumerate(texts):
+        found = _one(text, (kind,), ontology, doc, (*path, index), issues)
+        if found is None:
+            continue
+        entity = ontology[found]
+        if kind == Kind.COMPONENT and entity.parent is None:
+            parts = sorted(e.id for e in ontology.of_kind(Kind.COMPONENT) if e.parent == found)
+            issues.append(
+                doc.issue((*path, index), f"{text!r} is too broad; code one of {', '.join(parts)}")
+            )
+            continue
+        if found not in out:
+            out.append(found)
+    return tuple(sorted(out))

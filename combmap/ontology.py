@@ -1,0 +1,681 @@
+"""Load the ontology YAML, validate it as a whole, and answer look-ups.
+
+`load_ontology()` reads the packaged ontology plus any overlay directories, collects every
+problem before failing (each with file, line and key path), and returns an immutable
+`Ontology`. The networkx graph is built on first use, so commands that only validate or look
+things up never import networkx.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from combmap.errors import InputError, Issue, OntologyError, UnknownIdError
+from combmap.resources import packaged_ontology_dir
+from combmap.schema import (
+    RELATION_KINDS,
+    ConstructModel,
+    EntityFileModel,
+    Kind,
+    LinkSetModel,
+    ManifestModel,
+    ProfileModel,
+    ReferenceFileModel,
+    ReferenceModel,
+    Relation,
+    Status,
+    validation_issues,
+)
+from combmap.yamlio import Document, iter_yaml_files, read_yaml
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+#: Grades a function-technique link may carry (BCW guide Table 3.3 wording).
+FUNCTION_TECHNIQUE_GRADES = ("most-frequent", "less-frequent")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An ontology entity; identity and order go by id."""
+
+    id: str
+    kind: Kind
+    label: str
+    definition: str
+    aliases: tuple[str, ...]
+    parent: str | None
+    xrefs: tuple[str, ...]
+    ref: str
+    locator: str | None
+    status: Status
+    example: str | None
+    note: str | None
+    constructs: tuple[ConstructModel, ...]
+    origin: str = field(compare=False)
+
+    def __repr__(self) -> str:
+        return f"Entity({self.id!r}, label={self.label!r})"
+
+
+@dataclass(frozen=True, order=True)
+class Link:
+    """A sourced link between two entities."""
+
+    relation: Relation
+    source: str
+    target: str
+    via: str | None
+    grade: str | None
+    ref: str
+    locator: str | None
+    status: Status
+    set: str
+    note: str | None = field(default=None, compare=False)
+
+    @property
+    def citation(self) -> str:
+        """Reference key plus locator, e.g. 'michie2011, Table 2'."""
+        return f"{self.ref}, {self.locator}" if self.locator else self.ref
+
+
+@dataclass(frozen=True)
+class LinkSet:
+    """A set of links of one relation from one source, counted by some profiles."""
+
+    id: str
+    relation: Relation
+    title: str
+    ref: str
+    locator: str | None
+    status: Status
+    profiles: tuple[str, ...]
+    note: str | None
+    links: tuple[Link, ...]
+    origin: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named choice of link sets, with adjacency precomputed for planning."""
+
+    name: str
+    title: str
+    description: str
+    sets: tuple[str, ...]
+    links: tuple[Link, ...]
+
+    @cached_property
+    def outgoing(self) -> Mapping[tuple[Relation, str], tuple[Link, ...]]:
+        """Links by (relation, source id), sorted; the planner's adjacency."""
+        index: dict[tuple[Relation, str], list[Link]] = defaultdict(list)
+        for link in self.links:
+            index[(link.relation, link.source)].append(link)
+        return MappingProxyType({key: tuple(sorted(value)) for key, value in index.items()})
+
+    def out(self, relation: Relation, source: str) -> tuple[Link, ...]:
+        """Return the links of `relation` leaving `source`."""
+        return self.outgoing.get((relation, source), ())
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'").replace("‘", "'")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Ontology:
+    """The validated, immutable ontology: entities, references, link sets and profiles."""
+
+    def __init__(
+        self,
+        manifest: ManifestModel,
+        entities: Mapping[str, Entity],
+        references: Mapping[str, ReferenceModel],
+        link_sets: Mapping[str, LinkSet],
+        overlays: tuple[str, ...] = (),
+    ) -> None:
+        self.manifest = manifest
+        self.entities: Mapping[str, Entity] = MappingProxyType(dict(sorted(entities.items())))
+        self.references: Mapping[str, ReferenceModel] = MappingProxyType(
+            dict(sorted(references.items()))
+        )
+        self.link_sets: Mapping[str, LinkSet] = MappingProxyType(dict(sorted(link_sets.items())))
+        self.links: tuple[Link, ...] = tuple(
+            sorted(link for s in self.link_sets.values() for link in s.links)
+        )
+        self.overlays = overlays
+        index: dict[str, set[str]] = defaultdict(set)
+        for entity in self.entities.values():
+            keys = [entity.id, entity.id.split(":", 1)[1], entity.label, *entity.aliases]
+            for key in keys:
+                index[_norm(key)].add(entity.id)
+        self._index: Mapping[str, frozenset[str]] = MappingProxyType(
+            {key: frozenset(ids) for key, ids in index.items()}
+        )
+
+    def __repr__(self) -> str:
+        return f"Ontology(version={self.version!r}, entities={len(self.entities)})"
+
+    @property
+    def version(self) -> str:
+        """Manifest version, marked when overlays change the packaged data."""
+        return "+".join((self.manifest.version, *self.overlays))
+
+    @property
+    def default_profile(self) -> str:
+        """The profile used when a case or a command names none."""
+        return self.manifest.default_profile or sorted(self.manifest.profiles)[0]
+
+    def __getitem__(self, entity_id: str) -> Entity:
+        try:
+            return self.entities[entity_id]
+        except KeyError:
+            raise UnknownIdError(self._unknown_message(entity_id, None)) from None
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self.entities
+
+    def of_kind(self, kind: Kind) -> tuple[Entity, ...]:
+        """Return the entities of one kind, sorted by id (BCTs in code order)."""
+        found = [e for e in self.entities.values() if e.kind == kind]
+        return tuple(sorted(found, key=lambda e: sort_key(e.id)))
+
+    def resolve(self, text: str, kinds: Iterable[Kind] | None = None) -> Entity:
+        """Find the entity an id, label or alias names, case-insensitively.
+
+        Raises:
+            UnknownIdError: nothing matches, or the text is ambiguous; the message suggests
+                the closest names.
+        """
+        wanted = set(kinds) if kinds is not None else None
+        ids = [
+            i for i in self._index.get(_norm(text), ()) if wanted is None or self.entities[i].kind in wanted
+        ]
+        if len(ids) == 1:
+            return self.entities[ids[0]]
+        if len(ids) > 1:
+            raise UnknownIdError(f"{text!r} is ambiguous: it names {', '.join(sorted(ids))}")
+        raise UnknownIdError(self._unknown_message(text, wanted))
+
+    def suggest(self, text: str, kinds: Iterable[Kind] | None = None) -> str | None:
+        """Return the id of the closest entity to `text`, if any is close."""
+        wanted = set(kinds) if kinds is not None else None
+        keys = {
+            key: ids
+            for key, ids in self._index.items()
+            if any(wanted is None or self.entities[i].kind in wanted for i in ids)
+        }
+        close = get_close_matches(_norm(text), list(keys), n=1, cutoff=0.6)
+        if not close:
+            return None
+        return sorted(keys[close[0]])[0]
+
+    def _unknown_message(self, text: str, kinds: set[Kind] | None) -> str:
+        what = " or ".join(sorted(k.value for k in kinds)) if kinds else "entity"
+        message = f"unknown {what} {text!r}"
+        hint = self.suggest(text, kinds)
+        if hint is not None:
+            message += f"; did you mean {hint!r} ({self.entities[hint].label})?"
+        return message
+
+    def search(self, text: str) -> list[Entity]:
+        """Entities whose id, label, alias or definition contains `text`, best matches first."""
+        needle = _norm(text)
+        if not needle:
+            return []
+        scored = []
+        for entity in self.entities.values():
+            names = [_norm(n) for n in (entity.id, entity.label, *entity.aliases)]
+            if needle in names:
+                rank = 0
+            elif any(needle in n for n in names):
+                rank = 1
+            elif needle in _norm(entity.definition):
+                rank = 2
+            else:
+                continue
+            scored.append((rank, sort_key(entity.id), entity))
+        return [entity for _, _, entity in sorted(scored, key=lambda t: (t[0], t[1]))]
+
+    def profile(self, name: str | None = None) -> Profile:
+        """Return a named profile (the default when `name` is None)."""
+        chosen = name or self.default_profile
+        model = self.manifest.profiles.get(chosen)
+        if model is None:
+            close = get_close_matches(chosen, list(self.manifest.profiles), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(sorted(self.manifest.profiles))
+            raise UnknownIdError(f"unknown profile {chosen!r}{hint} (known: {known})")
+        return self._profiles[chosen]
+
+    @cached_property
+    def _profiles(self) -> Mapping[str, Profile]:
+        out = {}
+        for name, model in self.manifest.profiles.items():
+            sets = tuple(s.id for s in self.link_sets.values() if name in s.profiles)
+            links = tuple(link for s in sets for link in self.link_sets[s].links)
+            out[name] = Profile(name, model.title, model.description, sets, tuple(sorted(links)))
+        return MappingProxyType(out)
+
+    def links_of(self, entity_id: str) -> tuple[Link, ...]:
+        """Every link that starts, ends or passes through an entity."""
+        return tuple(
+            link for link in self.links if entity_id in (link.source, link.target, link.via)
+        )
+
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """A frozen networkx MultiDiGraph: entities as nodes, links as edges keyed by set."""
+        import networkx as nx
+
+        graph = nx.MultiDiGraph(name=self.manifest.name, version=self.version)
+        for entity in self.entities.values():
+            graph.add_node(entity.id, kind=entity.kind.value, label=entity.label)
+        for entity in self.entities.values():
+            if entity.parent:
+                graph.add_edge(entity.id, entity.parent, key="part-of", relation="part-of")
+        for link in self.links:
+            key = f"{link.set}:{link.via}" if link.via else link.set
+            graph.add_edge(
+                link.source,
+                link.target,
+                key=key,
+                relation=link.relation.value,
+                ref=link.ref,
+                status=link.status.value,
+                via=link.via or "",
+                grade=link.grade or "",
+            )
+        return nx.freeze(graph)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of entities by kind and links by relation, status and source."""
+        by_kind: dict[str, int] = defaultdict(int)
+        constructs = 0
+        for entity in self.entities.values():
+            by_kind[entity.kind.value] += 1
+            constructs += len(entity.constructs)
+        by_relation: dict[str, int] = defaultdict(int)
+        by_status: dict[str, int] = defaultdict(int)
+        by_ref: dict[str, int] = defaultdict(int)
+        for link in self.links:
+            by_relation[link.relation.value] += 1
+            by_status[link.status.value] += 1
+            by_ref[link.ref] += 1
+        return {
+            "version": self.version,
+            "entities": dict(sorted(by_kind.items())),
+            "constructs": constructs,
+            "links": len(self.links),
+            "links_by_relation": dict(sorted(by_relation.items())),
+            "links_by_status": dict(sorted(by_status.items())),
+            "links_by_source": dict(sorted(by_ref.items())),
+            "link_sets": len(self.link_sets),
+            "references": len(self.references),
+            "profiles": {
+                name: len(self.profile(name).links) for name in sorted(self.manifest.profiles)
+            },
+        }
+
+
+def sort_key(entity_id: str) -> tuple[Any, ...]:
+    """Sort ids naturally, so bct:2.1 < bct:10.1 and bctg:2 < bctg:10."""
+    parts = re.split(r"(\d+)", entity_id)
+    return tuple(int(p) if p.isdigit() else p for p in parts)
+
+
+# --- Loading and validation -----------------------------------------------------------------
+
+
+@dataclass
+class _Where:
+    doc: Document
+    path: tuple[str | int, ...]
+
+    def issue(self, message: str, *extra: str | int) -> Issue:
+        return self.doc.issue((*self.path, *extra), message)
+
+    def __str__(self) -> str:
+        line = self.doc.line(self.path)
+        return f"{self.doc.file}:{line}" if line else self.doc.file
+
+
+@dataclass
+class _Builder:
+    issues: list[Issue] = field(default_factory=list)
+    manifest: ManifestModel | None = None
+    manifest_doc: Document | None = None
+    profiles: dict[str, ProfileModel] = field(default_factory=dict)
+    default_profile: str | None = None
+    entities: dict[str, tuple[Kind, Any, _Where]] = field(default_factory=dict)
+    references: dict[str, tuple[ReferenceModel, _Where]] = field(default_factory=dict)
+    link_sets: dict[str, tuple[LinkSetModel, Document]] = field(default_factory=dict)
+    overlay_names: list[str] = field(default_factory=list)
+
+    def add_dir(self, directory: Path, *, overlay: bool) -> None:
+        if not directory.exists():
+            raise InputError(f"ontology directory {directory} does not exist")
+        if not directory.is_dir():
+            raise InputError(f"{directory} is a file; expected an ontology directory")
+        files = list(iter_yaml_files(directory))
+        if not files:
+            raise InputError(f"{directory} holds no YAML files; expected an ontology directory")
+        named = False
+        for path in files:
+            doc = read_yaml(path, what="ontology file")
+            if path.name == "manifest.yaml" and path.parent == directory:
+                self._add_manifest(doc, overlay=overlay)
+                named = named or overlay
+            else:
+                self._add_file(doc, overlay=overlay)
+        if overlay and not named:
+            self.overlay_names.append("overlay")
+
+    def _add_manifest(self, doc: Document, *, overlay: bool) -> None:
+        try:
+            model = ManifestModel.model_validate(doc.data)
+        except ValidationError as error:
+            self.issues.extend(validation_issues(error, doc))
+            return
+        if overlay:
+            self.overlay_names.append(re.sub(r"[^a-z0-9.-]+", "-", model.name.casefold()))
+        else:
+            self.manifest, self.manifest_doc = model, doc
+        for name, profile in model.profiles.items():
+            if name in self.profiles and overlay:
+                self.issues.append(doc.issue(("profiles", name), f"profile {name!r} is already defined"))
+            self.profiles[name] = profile
+        if model.default_profile and not overlay:
+            self.default_profile = model.default_profile
+
+    def _add_file(self, doc: Document, *, overlay: bool) -> None:
+        data = doc.data
+        if not isinstance(data, dict):
+            self.issues.append(doc.issue((), "expected a mapping with 'kind' and 'entities', 'references', or a link set"))
+            return
+        try:
+            if "entities" in data or "kind" in data:
+                self._add_entities(EntityFileModel.model_validate(data), doc, overlay=overlay)
+            elif "references" in data:
+                self._add_references(ReferenceFileModel.model_validate(data), doc, overlay=overlay)
+            elif "set" in data or "links" in data:
+                self._add_link_set(LinkSetModel.model_validate(data), doc, overlay=overlay)
+            else:
+                keys = ", ".join(sorted(map(str, data))) or "none"
+                self.issues.append(
+                    doc.issue(
+                        (),
+                        f"not an ontology file (keys: {keys}); expected 'kind' + 'entities', "
+                        "'references', or a link set with 'set' and 'links'",
+                    )
+                )
+        except ValidationError as error:
+            self.issues.extend(validation_issues(error, doc))
+
+    def _add_entities(self, model: EntityFileModel, doc: Document, *, overlay: bool) -> None:
+        for index, entity in enumerate(model.entities):
+            where = _Where(doc, ("entities", index))
+            previous = self.entities.get(entity.id)
+            if previous is not None and not (overlay and entity.replaces):
+                hint = "; add 'replaces: true' to replace it" if overlay else ""
+                self.issues.append(
+                    where.issue(f"duplicate id {entity.id!r}: already defined at {previous[2]}{hint}", "id")
+                )
+                continue
+            if entity.replaces and previous is None:
+                self.issues.append(where.issue(f"'replaces: true' but no entity {entity.id!r} exists to replace", "replaces"))
+            if entity.replaces and not overlay:
+                self.issues.append(where.issue("'replaces' is only for overlays", "replaces"))
+            self.entities[entity.id] = (model.kind, entity, where)
+
+    def _add_references(self, model: ReferenceFileModel, doc: Document, *, overlay: bool) -> None:
+        for index, ref in enumerate(model.references):
+            where = _Where(doc, ("references", index))
+            previous = self.references.get(ref.key)
+            if previous is not None and not (overlay and ref.replaces):
+                self.issues.append(where.issue(f"duplicate reference key {ref.key!r}: already defined at {previous[1]}", "key"))
+                continue
+            self.references[ref.key] = (ref, where)
+
+    def _add_link_set(self, model: LinkSetModel, doc: Document, *, overlay: bool) -> None:
+        previous = self.link_sets.get(model.set)
+        if previous is not None and not (overlay and model.replaces):
+            hint = "; add 'replaces: true' to replace it" if overlay else ""
+            self.issues.append(doc.issue(("set",), f"duplicate link set {model.set!r}: already defined in {previous[1].file}{hint}"))
+            return
+        self.link_sets[model.set] = (model, doc)
+
+    def finish(self) -> Ontology:
+        if self.manifest is None:
+            if not self.issues:
+                self.issues.append(Issue("ontology", None, "", "manifest.yaml is missing"))
+            raise OntologyError("the ontology is not valid", self.issues)
+        entities = self._check_entities()
+        references = {key: ref for key, (ref, _) in self.references.items()}
+        link_sets = self._check_links(entities)
+        self._check_profiles()
+        self._check_coverage(entities, link_sets)
+        if self.issues:
+            count = len(self.issues)
+            raise OntologyError(f"the ontology is not valid ({count} problem{'s' * (count != 1)})", self.issues)
+        manifest = self.manifest.model_copy(
+            update={"profiles": self.profiles, "default_profile": self.default_profile}
+        )
+        return Ontology(manifest, entities, references, link_sets, tuple(self.overlay_names))
+
+    def _check_ref(self, ref: str, where: _Where, *path: str | int) -> None:
+        if ref not in self.references:
+            close = get_close_matches(ref, list(self.references), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            self.issues.append(where.issue(f"unknown reference {ref!r}{hint}", *path))
+
+    def _check_entities(self) -> dict[str, Entity]:
+        out: dict[str, Entity] = {}
+        owner: dict[str, tuple[str, _Where]] = {}
+        for entity_id, (kind, model, where) in sorted(self.entities.items()):
+            self._check_ref(model.ref, where, "ref")
+            if model.constructs and kind != Kind.DOMAIN:
+                self.issues.append(where.issue("only TDF domains have constructs", "constructs"))
+            names = [(_norm(model.label), "label"), *((_norm(a), "aliases") for a in model.aliases)]
+            for key, path in names:
+                if key in owner and owner[key][0] != entity_id:
+                    other, other_where = owner[key]
+                    self.issues.append(
+                        where.issue(f"the name {key!r} also names {other!r} ({other_where}); names must be unique", path)
+                    )
+                else:
+                    owner[key] = (entity_id, where)
+            out[entity_id] = Entity(
+                id=entity_id,
+                kind=kind,
+                label=model.label,
+                definition=model.definition,
+                aliases=tuple(model.aliases),
+                parent=model.parent,
+                xrefs=tuple(model.xrefs),
+                ref=model.ref,
+                locator=model.locator,
+                status=model.status,
+                example=model.example,
+                note=model.note,
+                constructs=tuple(model.constructs),
+                origin=where.doc.file,
+            )
+        for entity_id, entity in out.items():
+            where = self.entities[entity_id][2]
+            self._check_parent(entity, out, where)
+        return out
+
+    def _check_parent(self, entity: Entity, out: Mapping[str, Entity], where: _Where) -> None:
+        wanted = {Kind.TECHNIQUE: Kind.GROUP, Kind.COMPONENT: Kind.COMPONENT}.get(entity.kind)
+        if entity.parent is None:
+            if entity.kind == Kind.TECHNIQUE:
+                self.issues.append(where.issue(f"technique {entity.id!r} is in no group; set 'parent' to a bctg: id", "id"))
+            return
+        if wanted is None:
+            self.issues.append(where.issue(f"a {entity.kind.value} has no parent", "parent"))
+            return
+        parent = out.get(entity.parent)
+        if parent is None:
+            self.issues.append(where.issue(self._dangling(entity.parent, out, wanted), "parent"))
+        elif parent.kind != wanted or parent.parent is not None:
+            self.issues.append(
+                where.issue(f"parent {entity.parent!r} is a {parent.kind.value}; expected a top-level {wanted.value}", "parent")
+            )
+
+    @staticmethod
+    def _dangling(target: str, out: Mapping[str, Entity], kind: Kind | None) -> str:
+        candidates = [i for i, e in out.items() if kind is None or e.kind == kind]
+        close = get_close_matches(target, candidates, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown id {target!r}{hint}"
+
+    def _check_links(self, entities: Mapping[str, Entity]) -> dict[str, LinkSet]:
+        out = {}
+        for set_id, (model, doc) in sorted(self.link_sets.items()):
+            top = _Where(doc, ())
+            self._check_ref(model.ref, top, "ref")
+            for name_index, name in enumerate(model.profiles):
+                if name not in self.profiles:
+                    close = get_close_matches(name, list(self.profiles), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    self.issues.append(top.issue(f"unknown profile {name!r}{hint}", "profiles", name_index))
+            from_kind, to_kind = RELATION_KINDS[model.relation]
+            links = []
+            seen: dict[tuple[str, str, str | None], int] = {}
+            for index, item in enumerate(model.links):
+                where = _Where(doc, ("links", index))
+                ok = self._check_end(item.from_, from_kind, entities, where, "from")
+                ok = self._check_end(item.to, to_kind, entities, where, "to") and ok
+                ok = self._check_extras(model.relation, item.via, item.grade, entities, where) and ok
+                if item.ref is not None:
+                    self._check_ref(item.ref, where, "ref")
+                if (
+                    ok
+                    and model.relation == Relation.DOMAIN_COMPONENT
+                    and entities[item.to].parent is None
+                ):
+                    self.issues.append(where.issue(f"{item.to!r} is a COM-B source; link a domain to one of its six components", "to"))
+                key = (item.from_, item.to, item.via)
+                if key in seen:
+                    self.issues.append(where.issue(f"duplicate link {item.from_} -> {item.to}: same as links[{seen[key]}]"))
+                seen[key] = index
+                links.append(
+                    Link(
+                        relation=model.relation,
+                        source=item.from_,
+                        target=item.to,
+                        via=item.via,
+                        grade=item.grade,
+                        ref=item.ref or model.ref,
+                        locator=item.locator if item.locator is not None else model.locator,
+                        status=item.status or model.status,
+                        set=set_id,
+                        note=item.note,
+                    )
+                )
+            out[set_id] = LinkSet(
+                id=set_id,
+                relation=model.relation,
+                title=model.title,
+                ref=model.ref,
+                locator=model.locator,
+                status=model.status,
+                profiles=tuple(model.profiles),
+                note=model.note,
+                links=tuple(sorted(links)),
+                origin=doc.file,
+            )
+        return out
+
+    def _check_end(
+        self, target: str, kind: Kind, entities: Mapping[str, Entity], where: _Where, key: str
+    ) -> bool:
+        entity = entities.get(target)
+        if entity is None:
+            if target not in self.entities:
+                self.issues.append(where.issue(self._dangling(target, entities, kind), key))
+            return False
+        if entity.kind != kind:
+            self.issues.append(where.issue(f"{target!r} is a {entity.kind.value}; this relation needs a {kind.value} here", key))
+            return False
+        return True
+
+    def _check_extras(
+        self,
+        relation: Relation,
+        via: str | None,
+        grade: str | None,
+        entities: Mapping[str, Entity],
+        where: _Where,
+    ) -> bool:
+        if relation == Relation.COMPONENT_TECHNIQUE:
+            if via is None:
+                self.issues.append(where.issue("a component-technique link needs 'via': the intervention function"))
+                return False
+            return self._check_end(via, Kind.FUNCTION, entities, where, "via")
+        if via is not None:
+            self.issues.append(where.issue("'via' is only for component-technique links", "via"))
+            return False
+        if relation == Relation.FUNCTION_TECHNIQUE and grade not in FUNCTION_TECHNIQUE_GRADES:
+            allowed = " or ".join(FUNCTION_TECHNIQUE_GRADES)
+            self.issues.append(where.issue(f"a function-technique link needs 'grade': {allowed} (got {grade!r})", "grade"))
+            return False
+        return True
+
+    def _check_profiles(self) -> None:
+        if not self.profiles and self.manifest_doc is not None:
+            self.issues.append(self.manifest_doc.issue(("profiles",), "define at least one profile"))
+        default = self.default_profile
+        if default is not None and default not in self.profiles and self.manifest_doc is not None:
+            close = get_close_matches(default, list(self.profiles), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            self.issues.append(self.manifest_doc.issue(("default_profile",), f"unknown profile {default!r}{hint}"))
+
+    def _check_coverage(self, entities: Mapping[str, Entity], link_sets: Mapping[str, LinkSet]) -> None:
+        mapped = {
+            link.source
+            for s in link_sets.values()
+            if s.relation == Relation.DOMAIN_COMPONENT
+            for link in s.links
+        }
+        for entity_id, entity in entities.items():
+            if entity.kind == Kind.DOMAIN and entity_id not in mapped:
+                where = self.entities[entity_id][2]
+                self.issues.append(where.issue(f"TDF domain {entity_id!r} maps to no COM-B component; add a domain-component link", "id"))
+
+
+def load_ontology(*overlays: Path | str, base: Path | str | None = None) -> Ontology:
+    """Load and validate the packaged ontology plus overlay directories.
+
+    Every problem in every file is collected before failing.
+
+    Args:
+        overlays: directories of extra or replacing entities, references and link sets.
+        base: an ontology directory to use instead of the packaged one.
+
+    Raises:
+        OntologyError: the data is not valid; `.issues` lists each located problem.
+        InputError: a file or directory cannot be read.
+
+    Example:
+        >>> onto = load_ontology()
+        >>> onto.resolve("C-Ps").id
+        'comb:psychological-capability'
+    """
+    builder = _Builder()
+    builder.add_dir(Path(base) if base is not None else packaged_ontology_dir(), overlay=False)
+    for directory in overlays:
+        builder.add_dir(Path(directory), overlay=True)
+    return builder.finish()

@@ -1,0 +1,23 @@
+"""The one place that knows where the packaged ontology lives."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from combmap.errors import OntologyError
+
+
+def packaged_ontology_dir() -> Path:
+    """Return the directory of the shipped ontology.
+
+    An installed wheel carries it as `combmap/ontology` (hatch force-include); a source
+    checkout or editable install reads the top-level `ontology/` beside the package.
+    """
+    inside = Path(str(resources.files("combmap"))) / "ontology"
+    if (inside / "manifest.yaml").is_file():
+        return inside
+    beside = Path(__file__).resolve().parent.parent / "ontology"
+    if (beside / "manifest.yaml").is_file():
+        return beside
+    raise OntologyError("the packaged ontology is missing; reinstall combmap")

@@ -1,0 +1,390 @@
+"""Pydantic models that mirror the YAML files one to one (ontology files and case files).
+
+Every model forbids unknown keys, so a misspelt key is an error rather than silently lost data;
+the field descriptions feed the JSON Schema that `combmap schema` prints for editors.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from combmap.errors import Issue
+from combmap.yamlio import Document, format_path
+
+#: Entity ids are CURIE-like: a lower-case prefix, a colon, a local part.
+ID_PATTERN = r"^[a-z][a-z0-9]*:[a-z0-9][a-z0-9.\-]*$"
+#: Case and barrier ids are lower-case slugs.
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9\-]*$"
+
+EntityId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=100)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Status(StrEnum):
+    """How trustworthy a fact is: read in the primary source, in a reproduction, or neither."""
+
+    VERIFIED = "verified"
+    SECONDARY = "secondary"
+    UNVERIFIED = "unverified"
+
+
+class Kind(StrEnum):
+    """The kinds of entity the ontology holds."""
+
+    COMPONENT = "component"
+    DOMAIN = "domain"
+    FUNCTION = "function"
+    POLICY = "policy"
+    GROUP = "group"
+    TECHNIQUE = "technique"
+    CRITERION = "criterion"
+
+
+class Relation(StrEnum):
+    """The kinds of link, named by the kinds they join."""
+
+    DOMAIN_COMPONENT = "domain-component"
+    COMPONENT_FUNCTION = "component-function"
+    DOMAIN_FUNCTION = "domain-function"
+    FUNCTION_POLICY = "function-policy"
+    FUNCTION_TECHNIQUE = "function-technique"
+    COMPONENT_TECHNIQUE = "component-technique"
+    DOMAIN_TECHNIQUE = "domain-technique"
+
+
+#: The kinds each relation joins (from, to).
+RELATION_KINDS: dict[Relation, tuple[Kind, Kind]] = {
+    Relation.DOMAIN_COMPONENT: (Kind.DOMAIN, Kind.COMPONENT),
+    Relation.COMPONENT_FUNCTION: (Kind.COMPONENT, Kind.FUNCTION),
+    Relation.DOMAIN_FUNCTION: (Kind.DOMAIN, Kind.FUNCTION),
+    Relation.FUNCTION_POLICY: (Kind.FUNCTION, Kind.POLICY),
+    Relation.FUNCTION_TECHNIQUE: (Kind.FUNCTION, Kind.TECHNIQUE),
+    Relation.COMPONENT_TECHNIQUE: (Kind.COMPONENT, Kind.TECHNIQUE),
+    Relation.DOMAIN_TECHNIQUE: (Kind.DOMAIN, Kind.TECHNIQUE),
+}
+
+
+# --- Ontology files -------------------------------------------------------------------------
+
+
+class ConstructModel(_Model):
+    """A theoretical construct listed under a TDF domain."""
+
+    label: Text = Field(description="The construct's name as the source gives it.")
+    status: Status = Field(description="Whether the construct's place in the domain was read.")
+    note: str | None = Field(None, description="Provenance or caveat.")
+
+
+class EntityModel(_Model):
+    """One ontology entity: a COM-B component, TDF domain, function, policy, BCT, criterion."""
+
+    id: EntityId = Field(description="Stable CURIE-like id, e.g. 'tdf:knowledge' or 'bct:1.1'.")
+    label: Text = Field(description="The official label.")
+    definition: Text = Field(description="A short definition in combmap's own words.")
+    aliases: list[Text] = Field(
+        default_factory=list, description="Other names that find this entity."
+    )
+    parent: EntityId | None = Field(
+        None, description="Enclosing entity (COM-B source, BCT group)."
+    )
+    xrefs: list[Text] = Field(
+        default_factory=list, description="Ids in other ontologies (BCIO:...)."
+    )
+    ref: str = Field(description="Key of the reference the entity comes from.")
+    locator: str | None = Field(None, description="Table, figure or page in that reference.")
+    status: Status = Field(Status.VERIFIED, description="How trustworthy the entity record is.")
+    example: str | None = Field(None, description="An example, in combmap's own words.")
+    note: str | None = Field(None, description="Provenance or caveat.")
+    constructs: list[ConstructModel] = Field(
+        default_factory=list, description="TDF constructs (domains only)."
+    )
+    replaces: bool = Field(False, description="In an overlay: replace the packaged entity.")
+
+
+class EntityFileModel(_Model):
+    """An ontology file holding entities of one kind."""
+
+    kind: Kind = Field(description="The kind of every entity in this file.")
+    entities: list[EntityModel] = Field(description="The entities.")
+
+
+class ReferenceModel(_Model):
+    """A published source, cited by key."""
+
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9\-]*$")] = Field(
+        description="Citation key, e.g. 'michie2011'."
+    )
+    authors: list[Text] = Field(description="Authors as 'Surname Initials'.")
+    year: int = Field(description="Year of publication.")
+    title: Text = Field(description="Title.")
+    venue: str | None = Field(None, description="Journal, volume and pages; or publisher.")
+    doi: str | None = Field(None, description="DOI without the resolver prefix.")
+    url: str | None = Field(None, description="Where to read it.")
+    licence: str | None = Field(None, description="Licence of material taken from it.")
+    note: str | None = Field(None, description="How it was read.")
+    replaces: bool = Field(False, description="In an overlay: replace the packaged reference.")
+
+
+class ReferenceFileModel(_Model):
+    """references.yaml."""
+
+    references: list[ReferenceModel] = Field(description="The references.")
+
+
+class LinkModel(_Model):
+    """One sourced link between two entities."""
+
+    from_: EntityId = Field(alias="from", description="Source entity id.")
+    to: EntityId = Field(description="Target entity id.")
+    via: EntityId | None = Field(
+        None, description="Intervention function (component-technique only)."
+    )
+    grade: str | None = Field(
+        None, description="Strength of the link: most-frequent, less-frequent, link, ..."
+    )
+    ref: str | None = Field(None, description="Overrides the set's reference.")
+    locator: str | None = Field(None, description="Overrides the set's locator.")
+    status: Status | None = Field(None, description="Overrides the set's status.")
+    note: str | None = Field(None, description="Provenance or caveat.")
+
+
+class LinkSetModel(_Model):
+    """A file of links of one relation from one source."""
+
+    set: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9\-]*$")] = Field(
+        description="Unique id of the link set."
+    )
+    relation: Relation = Field(description="What the links join.")
+    title: Text = Field(description="What the set is.")
+    ref: str = Field(description="Default reference key of the links.")
+    locator: str | None = Field(None, description="Default table or figure.")
+    status: Status = Field(description="Default status of the links.")
+    profiles: list[str] = Field(description="Named profiles that count this set.")
+    note: str | None = Field(None, description="How the set was read; caveats.")
+    links: list[LinkModel] = Field(description="The links.")
+    replaces: bool = Field(False, description="In an overlay: replace the packaged set.")
+
+
+class ProfileModel(_Model):
+    """A named choice of link sets."""
+
+    title: Text = Field(description="Short name.")
+    description: Text = Field(description="What the profile counts, and when to use it.")
+
+
+class ManifestModel(_Model):
+    """manifest.yaml: the ontology's name, version, licence and profiles."""
+
+    name: Text = Field(description="Name of the ontology.")
+    version: Text = Field(description="Version of the ontology data.")
+    licence: Text = Field(description="Licence statement.")
+    default_profile: str | None = Field(None, description="Profile used when none is chosen.")
+    profiles: dict[str, ProfileModel] = Field(
+        default_factory=dict, description="Named profiles."
+    )
+
+
+# --- Case files ------------------------------------------------------------------------------
+
+
+class BarrierKind(StrEnum):
+    """Whether an entry hinders the behaviour, helps it, or both."""
+
+    BARRIER = "barrier"
+    ENABLER = "enabler"
+    BOTH = "both"
+
+
+class Judgement(StrEnum):
+    """An APEASE judgement of one option against one criterion."""
+
+    PASS = "pass"
+    UNSURE = "unsure"
+    FAIL = "fail"
+
+
+class SourceModel(_Model):
+    """Where a case comes from."""
+
+    citation: Text = Field(description="Full citation.")
+    doi: str | None = Field(None, description="DOI.")
+    url: str | None = Field(None, description="URL.")
+
+
+class CaseInfoModel(_Model):
+    """The case header."""
+
+    id: Slug = Field(description="Case id, a lower-case slug.")
+    title: Text = Field(description="Title.")
+    organisation: str | None = Field(None, description="Organisation name.")
+    sector: str | None = Field(None, description="Sector.")
+    setting: str | None = Field(None, description="Setting or place.")
+    date: str | None = Field(None, description="Date of the assessment or publication.")
+    source: SourceModel | None = Field(None, description="Published source, if any.")
+    coded_by: str | None = Field(None, description="Who coded the barriers.")
+    notes: str | None = Field(None, description="Free notes.")
+
+
+class BehaviourModel(_Model):
+    """The target behaviour, specified as the BCW's step 1 asks."""
+
+    target: Text = Field(description="The behaviour to change, in one sentence.")
+    who: str | None = Field(None, description="Who performs it.")
+    what: str | None = Field(None, description="What they do.")
+    where: str | None = Field(None, description="Where.")
+    when: str | None = Field(None, description="When.")
+    how_often: str | None = Field(None, description="How often.")
+    with_whom: str | None = Field(None, description="With whom.")
+
+
+class GroupModel(_Model):
+    """A stakeholder group."""
+
+    id: Slug = Field(description="Group id.")
+    label: Text = Field(description="Name shown in outputs.")
+    size: int | None = Field(None, ge=1, description="Number of participants.")
+
+
+class BarrierModel(_Model):
+    """A coded barrier or enabler."""
+
+    id: Slug = Field(description="Id, unique in the case.")
+    text: Text = Field(description="What the barrier or enabler is, in plain words.")
+    kind: BarrierKind = Field(BarrierKind.BARRIER, description="barrier, enabler or both.")
+    theme: str | None = Field(None, description="Theme shared by related entries.")
+    tdf: list[str] = Field(default_factory=list, description="TDF domains: ids, labels, aliases.")
+    comb: list[str] = Field(default_factory=list, description="COM-B components.")
+    weight: float = Field(1.0, gt=0, le=1000, description="Importance, default 1.")
+    frequency: int | None = Field(
+        None, ge=1, le=10_000_000, description="How many participants or sources raised it."
+    )
+    group: str | None = Field(None, description="Stakeholder group id.")
+    evidence: list[str] = Field(default_factory=list, description="Quotes it rests on.")
+    locator: str | None = Field(None, description="Where in the source.")
+    notes: str | None = Field(None, description="Free notes.")
+
+
+class ExclusionModel(_Model):
+    """An option ruled out by an APEASE judgement."""
+
+    id: str = Field(description="Function, policy or technique id.")
+    reason: Text = Field(description="Why it is ruled out.")
+    criteria: list[str] = Field(default_factory=list, description="APEASE criteria it fails.")
+
+
+class OptionsModel(_Model):
+    """Planning options stored with the case."""
+
+    profile: str | None = Field(None, description="Ontology profile.")
+    enabler_weight: float = Field(
+        0.0, ge=0, le=1, description="Share of an enabler's load counted."
+    )
+    exclude: list[ExclusionModel] = Field(default_factory=list, description="Excluded options.")
+    apease: dict[str, dict[str, Judgement]] = Field(
+        default_factory=dict, description="APEASE worksheet: option id → criterion → judgement."
+    )
+
+
+class CaseFileModel(_Model):
+    """A case file."""
+
+    case: CaseInfoModel = Field(description="Case header.")
+    behaviour: BehaviourModel = Field(description="Target behaviour.")
+    groups: list[GroupModel] = Field(default_factory=list, description="Stakeholder groups.")
+    barriers: list[BarrierModel] = Field(description="Coded barriers and enablers.")
+    options: OptionsModel = Field(default_factory=OptionsModel, description="Planning options.")
+    assessment: dict[str, Any] | None = Field(
+        None, description="Self-assessment answers and notes kept with the case."
+    )
+
+
+def validation_issues(error: ValidationError, doc: Document) -> list[Issue]:
+    """Turn pydantic's errors into located Issues, worded for a person."""
+    issues = []
+    for item in error.errors():
+        loc = tuple(part for part in item["loc"] if not _is_internal(part))
+        path = tuple("from" if part == "from_" else part for part in loc)
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            message = f"unknown key {path[-1]!r}" if path else "unknown key"
+            allowed = _allowed_keys(error, item)
+            if allowed:
+                from difflib import get_close_matches
+
+                close = get_close_matches(str(path[-1]), allowed, n=1)
+                message += f"; did you mean {close[0]!r}?" if close else ""
+                message += f" (allowed: {', '.join(allowed)})"
+            issues.append(doc.issue(path, message))
+            continue
+        if kind == "missing":
+            issues.append(doc.issue(path, f"missing required key {path[-1]!r}"))
+            continue
+        got = item.get("input")
+        shown = repr(got) if len(repr(got)) <= 60 else repr(got)[:57] + "..."
+        issues.append(doc.issue(path, f"{item['msg'].lower()} (got {shown})"))
+    return issues
+
+
+def _is_internal(part: Any) -> bool:
+    return isinstance(part, str) and (part.startswith("function-") or part in {"[key]"})
+
+
+def _allowed_keys(error: ValidationError, item: Any) -> list[str]:
+    model = _model_at(error.title, tuple(item["loc"])[:-1])
+    if model is None:
+        return []
+    return sorted(f.alias or name for name, f in model.model_fields.items())
+
+
+def _model_at(title: str, loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = _MODELS.get(title)
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get("from_" if part == "from" else str(part))
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+_MODELS: dict[str, type[BaseModel]] = {
+    m.__name__: m
+    for m in (EntityFileModel, ReferenceFileModel, LinkSetModel, ManifestModel, CaseFileModel)
+}
+
+__all__ = [
+    "RELATION_KINDS",
+    "BarrierKind",
+    "CaseFileModel",
+    "EntityFileModel",
+    "Judgement",
+    "Kind",
+    "LinkSetModel",
+    "ManifestModel",
+    "ReferenceFileModel",
+    "Relation",
+    "Status",
+    "format_path",
+    "validation_issues",
+]
