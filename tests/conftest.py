@@ -1,0 +1,39 @@
+"""Shared fixtures: the shipped and tiny ontologies, paths, and the --update-golden switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from combmap import Ontology, load_ontology
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+TINY = DATA / "tiny"
+CASES = ROOT / "cases"
+SHARED = ROOT.parent / "shared"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite golden files from the current output instead of comparing.",
+    )
+
+
+@pytest.fixture(scope="session")
+def onto() -> Ontology:
+    return load_ontology()
+
+
+@pytest.fixture(scope="session")
+def tiny() -> Ontology:
+    return load_ontology(base=TINY)
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))

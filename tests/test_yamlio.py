@@ -1,0 +1,89 @@
+"""The safe YAML reader refuses what plain data does not need, and writes are atomic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from combmap.errors import InputError, OutputError
+from combmap.yamlio import MAX_BYTES, MAX_DEPTH, parse_yaml, read_yaml, write_atomic
+
+
+def test_lines_are_recorded_for_key_paths() -> None:
+    doc = parse_yaml("a: 1\nb:\n  - x\n  - {c: 2}\n", "t.yaml")
+    assert doc.data == {"a": 1, "b": ["x", {"c": 2}]}
+    assert doc.line(("b", 1, "c")) == 4
+    assert doc.line(("b", 0)) == 3
+    assert doc.line(("b", 7, "zzz")) == 2
+
+
+def test_aliases_are_refused_so_alias_bombs_cannot_expand() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    with pytest.raises(InputError) as caught:
+        parse_yaml(bomb, "bomb.yaml")
+    assert "anchors and aliases" in caught.value.issues[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!python/object/apply:os.system [echo hi]\n",
+        "a: !!python/name:os.system\n",
+        "a: !custom 3\n",
+    ],
+)
+def test_object_tags_are_never_honoured(text: str) -> None:
+    with pytest.raises(InputError, match="plain YAML"):
+        parse_yaml(text, "t.yaml")
+
+
+def test_merge_keys_are_refused() -> None:
+    with pytest.raises(InputError):
+        parse_yaml("a: {x: 1}\nb:\n  <<: {y: 2}\n", "t.yaml")
+
+
+def test_deep_nesting_is_refused() -> None:
+    text = "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5)
+    with pytest.raises(InputError, match="nesting"):
+        parse_yaml(text, "deep.yaml")
+
+
+def test_duplicate_keys_are_refused() -> None:
+    with pytest.raises(InputError, match="appears twice"):
+        parse_yaml("a: 1\na: 2\n", "t.yaml")
+
+
+def test_read_errors_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        read_yaml(tmp_path / "missing.yaml")
+    with pytest.raises(InputError, match="is a directory"):
+        read_yaml(tmp_path)
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\x00\x01\x02garbage")
+    with pytest.raises(InputError, match="binary"):
+        read_yaml(binary)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("text: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_yaml(latin)
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (MAX_BYTES + 1))
+    with pytest.raises(InputError, match="bytes"):
+        read_yaml(big)
+
+
+def test_write_atomic_replaces_whole_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    write_atomic(target, "new")
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_write_atomic_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="does not exist"):
+        write_atomic(tmp_path / "nope" / "out.txt", "x")
