@@ -222,7 +222,8 @@ class Ontology:
         return sorted(keys[close[0]])[0]
 
     def _unknown_message(self, text: str, kinds: set[Kind] | None) -> str:
-        what = " or ".join(sorted(k.value for k in kinds)) if kinds else "entity"
+        names = sorted(k.value for k in kinds) if kinds else ["entity"]
+        what = " or ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " or " + names[-1]
         message = f"unknown {what} {text!r}"
         hint = self.suggest(text, kinds)
         if hint is not None:
@@ -483,7 +484,7 @@ class _Builder:
     def _check_entities(self) -> dict[str, Entity]:
         out: dict[str, Entity] = {}
         owner: dict[str, tuple[str, _Where]] = {}
-        for entity_id, (kind, model, where) in sorted(self.entities.items()):
+        for entity_id, (kind, model, where) in self.entities.items():
             self._check_ref(model.ref, where, "ref")
             if model.constructs and kind != Kind.DOMAIN:
                 self.issues.append(where.issue("only TDF domains have constructs", "constructs"))

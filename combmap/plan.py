@@ -96,7 +96,12 @@ class RankedItem(_Out):
     unverified: bool = Field(description="True when every route to some barrier is unverified.")
     functions: list[str] = Field(default_factory=list, description="Functions it serves.")
     techniques: list[TechniqueScore] = Field(default_factory=list)
-    common: bool | None = Field(None, description="Policies: linked to every chosen function.")
+    candidate: bool | None = Field(
+        None, description="Policies: linked to at least one function of the bundle."
+    )
+    common: bool | None = Field(
+        None, description="Policies: linked to every function of the bundle."
+    )
     excluded: Exclusion | None = None
 
 
@@ -404,26 +409,36 @@ class _Planner:
 
     # --- policies, bundle, priorities -----------------------------------------------------------
 
-    def policy_items(self, chosen: list[RankedItem]) -> list[RankedItem]:
+    def policy_items(self, functions: list[RankedItem], bundle: set[str]) -> list[RankedItem]:
         linked: dict[str, dict[str, Link]] = defaultdict(dict)
-        for function in chosen:
+        for function in functions:
             for link in self.profile.out(Relation.FUNCTION_POLICY, function.id):
                 linked[link.target][function.id] = link
         items = []
         for policy, links in linked.items():
             reasons: dict[str, _Route] = {}
-            for function in chosen:
+            score = 0.0
+            for function in functions:
                 link = links.get(function.id)
                 if link is None:
                     continue
+                score += function.score * _w(link)
                 for barrier_id in function.barriers + function.enablers:
                     route = self.routes[barrier_id][function.id]
                     candidate = _Route(route.strength * _w(link), (*route.path, policy), (*route.links, link))
                     if candidate.better_than(reasons.get(barrier_id)):
                         reasons[barrier_id] = candidate
-            score = sum(self.loads[b] * r.strength for b, r in reasons.items())
-            common = len(links) == len(chosen) and bool(chosen)
-            items.append(self._item(policy, score, reasons, functions=sorted(links, key=sort_key), common=common))
+            serves = set(links) & bundle
+            items.append(
+                self._item(
+                    policy,
+                    score,
+                    reasons,
+                    functions=sorted(links, key=sort_key),
+                    candidate=bool(serves),
+                    common=bool(bundle) and serves == bundle,
+                )
+            )
         return items
 
     def bundle(self, functions: list[RankedItem], per_function: dict[str, list[TechniqueScore]]) -> Bundle:
@@ -570,8 +585,7 @@ def make_plan(case: Case, ontology: Ontology, *, profile: str | None = None, top
         [f.model_copy(update={"techniques": per_function.get(f.id, [])[:top]}) for f in functions]
     )
     bundle = planner.bundle(functions, per_function)
-    chosen_ids = {step.id for step in bundle.functions}
-    policies_all = planner.policy_items([f for f in functions if f.id in chosen_ids])
+    policies_all = planner.policy_items(functions, {step.id for step in bundle.functions})
     policies = _ranked([p for p in policies_all if p.excluded is None])
     techniques_ranked = _ranked([t for t in techniques if t.excluded is None])[:top]
     excluded = sorted(

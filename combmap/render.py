@@ -108,13 +108,14 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     add("")
     add("## Policy categories")
     add("")
-    add("For the functions of the bundle. *Common* levers serve every one of them; the rest are candidates.")
+    add("Scored by the weight of the ranked functions each can deliver. *Candidate*: serves a function of the bundle; *common*: serves every one.")
     add("")
-    add("| rank | policy category | score | serves | common |")
+    add("| rank | policy category | score | delivers | bundle |")
     add("|---:|---|---:|---|---|")
     for p in plan.policies:
         serves = ", ".join(md_escape(_label(ontology, f)) for f in p.functions)
-        add(f"| {p.rank} | {md_escape(p.label)} | {_fmt(p.score)} | {serves} | {'yes' if p.common else ''} |")
+        role = "common" if p.common else "candidate" if p.candidate else ""
+        add(f"| {p.rank} | {md_escape(p.label)} | {_fmt(p.score)} | {serves} | {role} |")
     add("")
     add("## Behaviour change techniques")
     add("")
@@ -221,11 +222,12 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     for index, step in enumerate(plan.bundle.functions, 1):
         table.add_row(str(index), step.label, str(len(step.adds)), "; ".join(f"{t.id.removeprefix('bct:')} {t.label}" for t in step.techniques))
     out.append(table)
-    table = Table(title="Policy categories (for the bundle)", title_justify="left")
-    for column in ("rank", "policy", "score", "common"):
+    table = Table(title="Policy categories", title_justify="left")
+    for column in ("rank", "policy", "score", "functions", "bundle"):
         table.add_column(column)
     for p in plan.policies:
-        table.add_row(str(p.rank), p.label, _fmt(p.score), "yes" if p.common else "")
+        role = "common" if p.common else "candidate" if p.candidate else ""
+        table.add_row(str(p.rank), p.label, _fmt(p.score), str(len(p.functions)), role)
     out.append(table)
     table = Table(title="Behaviour change techniques", title_justify="left")
     for column in ("rank", "technique", "score", "barriers"):

@@ -329,8 +329,24 @@ def validation_issues(error: ValidationError, doc: Document) -> list[Issue]:
             continue
         got = item.get("input")
         shown = repr(got) if len(repr(got)) <= 60 else repr(got)[:57] + "..."
+        if kind in ("model_type", "dict_type"):
+            what = "is empty" if got is None else f"is {shown}"
+            issues.append(doc.issue(path, f"{what}; expected a mapping of keys to values"))
+            continue
+        if kind == "list_type":
+            issues.append(doc.issue(path, f"expected a list, e.g. [a, b] (got {shown})"))
+            continue
+        if kind == "string_pattern_mismatch":
+            issues.append(doc.issue(path, f"{got!r} is not a valid id: {_PATTERN_HELP.get(item['ctx']['pattern'], 'see docs/formats.md')}"))
+            continue
         issues.append(doc.issue(path, f"{item['msg'].lower()} (got {shown})"))
     return issues
+
+
+_PATTERN_HELP = {
+    ID_PATTERN: "use a lower-case prefix, a colon and a local part, e.g. 'tdf:knowledge' or 'bct:1.1'",
+    SLUG_PATTERN: "use lower-case letters, digits and hyphens, e.g. 'statutory-duties'",
+}
 
 
 def _is_internal(part: Any) -> bool:
