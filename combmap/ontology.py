@@ -483,20 +483,27 @@ class _Builder:
 
     def _check_entities(self) -> dict[str, Entity]:
         out: dict[str, Entity] = {}
-        owner: dict[str, tuple[str, _Where]] = {}
+        # A label may repeat across kinds (BCT group 11 and the policy category are both
+        # 'Regulation'); every other name must be unique, or look-ups become guesses.
+        owner: dict[str, list[tuple[str, Kind, bool, _Where]]] = defaultdict(list)
         for entity_id, (kind, model, where) in self.entities.items():
             self._check_ref(model.ref, where, "ref")
             if model.constructs and kind != Kind.DOMAIN:
                 self.issues.append(where.issue("only TDF domains have constructs", "constructs"))
             names = [(_norm(model.label), "label"), *((_norm(a), "aliases") for a in model.aliases)]
             for key, path in names:
-                if key in owner and owner[key][0] != entity_id:
-                    other, other_where = owner[key]
+                is_label = path == "label"
+                clash = [
+                    o for o in owner[key]
+                    if o[0] != entity_id and not (is_label and o[2] and o[1] != kind)
+                ]
+                if clash:
+                    other, _, _, other_where = clash[0]
                     self.issues.append(
                         where.issue(f"the name {key!r} also names {other!r} ({other_where}); names must be unique", path)
                     )
-                else:
-                    owner[key] = (entity_id, where)
+                elif all(o[0] != entity_id for o in owner[key]):
+                    owner[key].append((entity_id, kind, is_label, where))
             out[entity_id] = Entity(
                 id=entity_id,
                 kind=kind,
