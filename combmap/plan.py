@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -242,6 +243,13 @@ class _Planner:
 
                 self.excluded[option] = CaseExclusion(option, f"fails APEASE: {names}", tuple(failed))
         self.loads = {b.id: b.load * _factor(b, case.enabler_weight) for b in case.barriers}
+        # Techniques that operationalise each function, by any function- or CACTIS link.
+        self.function_techniques: dict[str, set[str]] = defaultdict(set)
+        for link in profile.links:
+            if link.relation == Relation.FUNCTION_TECHNIQUE:
+                self.function_techniques[link.source].add(link.target)
+            elif link.relation == Relation.COMPONENT_TECHNIQUE and link.via:
+                self.function_techniques[link.via].add(link.target)
         self.routes = {b.id: self._function_routes(b) for b in case.barriers}
 
     # --- routes from a barrier to functions ---------------------------------------------------
@@ -334,19 +342,12 @@ class _Planner:
             for link in self.profile.out(Relation.COMPONENT_TECHNIQUE, component):
                 if link.via == function:
                     support[link.target].append(link)
-        linked = set(support) | self._function_techniques(function)
+        linked = set(support) | self.function_techniques.get(function, set())
         for domain in barrier.domains:
             for link in self.profile.out(Relation.DOMAIN_TECHNIQUE, domain):
                 if link.target in linked:
                     support[link.target].append(link)
         return support
-
-    def _function_techniques(self, function: str) -> set[str]:
-        found = {link.target for link in self.profile.out(Relation.FUNCTION_TECHNIQUE, function)}
-        for link in self.profile.links:
-            if link.relation == Relation.COMPONENT_TECHNIQUE and link.via == function:
-                found.add(link.target)
-        return found
 
     def technique_items(self, functions: list[RankedItem]) -> tuple[list[RankedItem], dict[str, list[TechniqueScore]]]:
         per_function: dict[str, list[TechniqueScore]] = {}
@@ -401,9 +402,17 @@ class _Planner:
         for (technique, barrier_id), (value, route) in best_for.items():
             overall_score[technique] += self.loads[barrier_id] * value
             overall_best[technique][barrier_id] = route
+        kinds = {b.id: b.kind for b in self.case.barriers}
+
+        def order(technique: str) -> tuple[float, int, tuple[object, ...]]:
+            addressed = sum(kinds[b] != BarrierKind.ENABLER for b in overall_best[technique])
+            return (-_round(overall_score[technique]), -addressed, sort_key(technique))
+
+        # Explanations are costly to build: only for the techniques the plan keeps.
+        kept = sorted(overall_score, key=order)[: self.top]
         items = [
             self._item(t, overall_score[t], overall_best[t], functions=sorted(overall_functions[t], key=sort_key))
-            for t in overall_score
+            for t in kept
         ]
         return items, per_function
 
@@ -521,6 +530,7 @@ class _Planner:
         return out
 
 
+@lru_cache(maxsize=4096)
 def _link_ref(link: Link) -> LinkRef:
     return LinkRef(
         source=link.via if link.relation == Relation.COMPONENT_TECHNIQUE and link.via else link.source,
@@ -576,6 +586,8 @@ def make_plan(case: Case, ontology: Ontology, *, profile: str | None = None, top
         UnknownIdError: the profile does not exist.
     """
     chosen_profile = ontology.profile(profile or case.profile)
+    # Sums of floats depend on their order: fix it, so the file's barrier order cannot matter.
+    case = replace(case, barriers=tuple(sorted(case.barriers, key=lambda b: b.id)))
     planner = _Planner(case, ontology, chosen_profile, top)
     all_functions = planner.function_items()
     functions = _ranked([f for f in all_functions if f.excluded is None])
@@ -587,7 +599,7 @@ def make_plan(case: Case, ontology: Ontology, *, profile: str | None = None, top
     bundle = planner.bundle(functions, per_function)
     policies_all = planner.policy_items(functions, {step.id for step in bundle.functions})
     policies = _ranked([p for p in policies_all if p.excluded is None])
-    techniques_ranked = _ranked([t for t in techniques if t.excluded is None])[:top]
+    techniques_ranked = _ranked(techniques)
     excluded = sorted(
         [*excluded_functions, *(p for p in policies_all if p.excluded is not None)],
         key=lambda i: sort_key(i.id),
