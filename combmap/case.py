@@ -101,7 +101,9 @@ def case_from_document(doc: Document, ontology: Ontology) -> Case:
     """Validate and resolve an already-parsed case document."""
     if not isinstance(doc.data, dict):
         shape = "empty" if doc.data is None else f"a {type(doc.data).__name__}"
-        issue = doc.issue((), f"the file is {shape}; expected a mapping with 'case', 'behaviour' and 'barriers'")
+        issue = doc.issue(
+            (), f"the file is {shape}; expected a mapping with 'case', 'behaviour' and 'barriers'"
+        )
         raise CaseError(f"{doc.file} is not a valid case", [issue])
     try:
         model = CaseFileModel.model_validate(doc.data)
@@ -128,17 +130,25 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
     for index, item in enumerate(model.barriers):
         at = ("barriers", index)
         if item.id in seen:
-            issues.append(doc.issue((*at, "id"), f"duplicate barrier id {item.id!r}: also barriers[{seen[item.id]}]"))
+            issues.append(
+                doc.issue(
+                    (*at, "id"), f"duplicate barrier id {item.id!r}: also barriers[{seen[item.id]}]"
+                )
+            )
         seen.setdefault(item.id, index)
         if not item.tdf and not item.comb:
-            issues.append(doc.issue(at, f"barrier {item.id!r} has no codes; add 'tdf' and/or 'comb'"))
+            issues.append(
+                doc.issue(at, f"barrier {item.id!r} has no codes; add 'tdf' and/or 'comb'")
+            )
         domains = _codes(item.tdf, Kind.DOMAIN, ontology, doc, (*at, "tdf"), issues)
         components = _codes(item.comb, Kind.COMPONENT, ontology, doc, (*at, "comb"), issues)
         if item.group is not None and item.group not in group_ids:
             close = get_close_matches(item.group, group_ids, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             known = ", ".join(group_ids) if group_ids else "none defined; add a 'groups' list"
-            issues.append(doc.issue((*at, "group"), f"unknown group {item.group!r}{hint} (groups: {known})"))
+            issues.append(
+                doc.issue((*at, "group"), f"unknown group {item.group!r}{hint} (groups: {known})")
+            )
         barriers.append(
             Barrier(
                 id=item.id,
@@ -163,22 +173,26 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
             issues.append(doc.issue(("options", "profile"), error.message))
     exclusions = []
     excluded: set[str] = set()
-    for index, item in enumerate(options.exclude):
-        at = ("options", "exclude", index)
-        option = _one(item.id, OPTION_KINDS, ontology, doc, (*at, "id"), issues)
-        criteria = _codes(item.criteria, Kind.CRITERION, ontology, doc, (*at, "criteria"), issues)
+    for index, exclusion in enumerate(options.exclude):
+        where: tuple[str | int, ...] = ("options", "exclude", index)
+        option = _one(exclusion.id, OPTION_KINDS, ontology, doc, (*where, "id"), issues)
+        criteria = _codes(
+            exclusion.criteria, Kind.CRITERION, ontology, doc, (*where, "criteria"), issues
+        )
         if option is not None:
             if option in excluded:
-                issues.append(doc.issue((*at, "id"), f"{option!r} is excluded twice"))
+                issues.append(doc.issue((*where, "id"), f"{option!r} is excluded twice"))
             excluded.add(option)
-            exclusions.append(Exclusion(option, item.reason, criteria))
+            exclusions.append(Exclusion(option, exclusion.reason, criteria))
     apease = []
     for option_text, judgements in sorted(options.apease.items()):
-        at = ("options", "apease", option_text)
-        option = _one(option_text, OPTION_KINDS, ontology, doc, at, issues)
+        where = ("options", "apease", option_text)
+        option = _one(option_text, OPTION_KINDS, ontology, doc, where, issues)
         resolved = []
         for criterion_text, judgement in sorted(judgements.items()):
-            criterion = _one(criterion_text, (Kind.CRITERION,), ontology, doc, (*at, criterion_text), issues)
+            criterion = _one(
+                criterion_text, (Kind.CRITERION,), ontology, doc, (*at, criterion_text), issues
+            )
             if criterion is not None:
                 resolved.append((criterion, judgement))
         if option is not None:

@@ -134,7 +134,7 @@ def _note(message: str) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True).print(f"[dim]{escape(message)}[/dim]")
+    Console(stderr=True, soft_wrap=True).print(f"[dim]{escape(message)}[/dim]")
 
 
 # --- plan, explain, validate, schema ---------------------------------------------------------
@@ -172,7 +172,12 @@ def plan(
 def _default_format(output: Path | None) -> PlanFormat:
     if output is not None:
         suffix = output.suffix.lower()
-        by_suffix = {".json": PlanFormat.JSON, ".md": PlanFormat.MARKDOWN, ".yaml": PlanFormat.YAML, ".yml": PlanFormat.YAML}
+        by_suffix = {
+            ".json": PlanFormat.JSON,
+            ".md": PlanFormat.MARKDOWN,
+            ".yaml": PlanFormat.YAML,
+            ".yml": PlanFormat.YAML,
+        }
         return by_suffix.get(suffix, PlanFormat.MARKDOWN)
     return PlanFormat.TABLE if sys.stdout.isatty() else PlanFormat.MARKDOWN
 
@@ -210,7 +215,12 @@ def _print_tables(result: Plan, onto: Ontology) -> None:
 @app.command()
 def explain(
     case: Annotated[Path, typer.Argument(help="A case file (YAML).", show_default=False)],
-    item: Annotated[str, typer.Argument(help="A function, policy or technique: id, label or alias.", show_default=False)],
+    item: Annotated[
+        str,
+        typer.Argument(
+            help="A function, policy or technique: id, label or alias.", show_default=False
+        ),
+    ],
     profile: ProfileOption = None,
     ontology: OntologyOption = None,
 ) -> None:
@@ -228,7 +238,9 @@ def explain(
     result = make_plan(loaded, onto, profile=profile, top=93)
     found = result.item(entity.id)
     if found is None:
-        raise UnknownIdError(f"{entity.label} ({entity.id}) addresses no barrier of this case in profile {result.profile!r}")
+        raise UnknownIdError(
+            f"{entity.label} ({entity.id}) addresses no barrier of this case in profile {result.profile!r}"
+        )
     sys.stdout.write("\n".join(explain_lines(found, result, onto)) + "\n")
 
 
@@ -254,14 +266,16 @@ def validate(
             continue
         _note(f"ok {path}: {len(loaded.barriers)} barriers and enablers")
     if failures:
-        for error in failures:
-            _report(error)
+        for failure in failures:
+            _report(failure)
         raise typer.Exit(EXIT_INPUT)
 
 
 @app.command()
 def schema(
-    name: Annotated[SchemaName, typer.Argument(help="case, entities, links, references or manifest.")] = SchemaName.CASE,
+    name: Annotated[
+        SchemaName, typer.Argument(help="case, entities, links, references or manifest.")
+    ] = SchemaName.CASE,
 ) -> None:
     """Print the JSON Schema of a file type, for editors that check YAML.
 
@@ -273,15 +287,18 @@ def schema(
 def _schema_text(name: SchemaName) -> str:
     import json
 
+    from pydantic import BaseModel
+
     from combmap import schema as models
 
-    model = {
+    models_by_name: dict[SchemaName, type[BaseModel]] = {
         SchemaName.CASE: models.CaseFileModel,
         SchemaName.ENTITIES: models.EntityFileModel,
         SchemaName.LINKS: models.LinkSetModel,
         SchemaName.REFERENCES: models.ReferenceFileModel,
         SchemaName.MANIFEST: models.ManifestModel,
-    }[name]
+    }
+    model = models_by_name[name]
     return json.dumps(model.model_json_schema(by_alias=True), indent=2) + "\n"
 
 
@@ -290,7 +307,12 @@ def _schema_text(name: SchemaName) -> str:
 
 @ontology_app.command("validate")
 def ontology_validate(
-    overlays: Annotated[list[Path] | None, typer.Argument(help="Overlay directories to check with the packaged ontology.", show_default=False)] = None,
+    overlays: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Overlay directories to check with the packaged ontology.", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Validate the packaged ontology plus overlays; report every problem with its line.
 
@@ -299,12 +321,16 @@ def ontology_validate(
     onto = _ontology(overlays)
     stats = onto.stats()
     counts = ", ".join(f"{n} {k}" for k, n in stats["entities"].items())
-    typer.echo(f"ontology {onto.version} is valid: {counts}; {stats['links']} links in {stats['link_sets']} sets")
+    typer.echo(
+        f"ontology {onto.version} is valid: {counts}; {stats['links']} links in {stats['link_sets']} sets"
+    )
 
 
 @ontology_app.command("show")
 def ontology_show(
-    entity: Annotated[str, typer.Argument(help="An id, label or alias, e.g. 'C-Ps' or '1.1'.", show_default=False)],
+    entity: Annotated[
+        str, typer.Argument(help="An id, label or alias, e.g. 'C-Ps' or '1.1'.", show_default=False)
+    ],
     ontology: OntologyOption = None,
 ) -> None:
     """Show one entity: definition, aliases, source and every link with its source.
@@ -319,7 +345,12 @@ def ontology_show(
 
 @ontology_app.command("search")
 def ontology_search(
-    text: Annotated[str, typer.Argument(help="Text to look for in ids, labels, aliases and definitions.", show_default=False)],
+    text: Annotated[
+        str,
+        typer.Argument(
+            help="Text to look for in ids, labels, aliases and definitions.", show_default=False
+        ),
+    ],
     ontology: OntologyOption = None,
 ) -> None:
     """Find entities by name or definition.
@@ -348,7 +379,9 @@ def ontology_stats(ontology: OntologyOption = None) -> None:
 
 @ontology_app.command("export")
 def ontology_export(
-    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="json, csv or graphml.")] = ExportFormat.JSON,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="json, csv or graphml.")
+    ] = ExportFormat.JSON,
     ontology: OntologyOption = None,
     output: OutputOption = None,
 ) -> None:
@@ -359,13 +392,19 @@ def ontology_export(
     from combmap import render
 
     onto = _ontology(ontology)
-    exporter = {ExportFormat.JSON: render.export_json, ExportFormat.CSV: render.export_csv, ExportFormat.GRAPHML: render.export_graphml}[format]
+    exporter = {
+        ExportFormat.JSON: render.export_json,
+        ExportFormat.CSV: render.export_csv,
+        ExportFormat.GRAPHML: render.export_graphml,
+    }[format]
     _emit(exporter(onto), output)
 
 
 @ontology_app.command("schema")
 def ontology_schema(
-    name: Annotated[SchemaName, typer.Argument(help="entities, links, references or manifest.")] = SchemaName.ENTITIES,
+    name: Annotated[
+        SchemaName, typer.Argument(help="entities, links, references or manifest.")
+    ] = SchemaName.ENTITIES,
 ) -> None:
     """Print the JSON Schema of an ontology file type.
 
@@ -421,6 +460,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as bug:
         if debug:
             raise
-        _report(RuntimeError(f"internal error ({type(bug).__name__}: {bug}); please report it, and rerun with --debug to see the traceback"))
+        _report(
+            RuntimeError(
+                f"internal error ({type(bug).__name__}: {bug}); please report it, and rerun with --debug to see the traceback"
+            )
+        )
         sys.exit(EXIT_INTERNAL)
     sys.exit(EXIT_OK)

@@ -241,7 +241,9 @@ class _Planner:
                 names = ", ".join(ontology[c].label for c in failed)
                 from combmap.case import Exclusion as CaseExclusion
 
-                self.excluded[option] = CaseExclusion(option, f"fails APEASE: {names}", tuple(failed))
+                self.excluded[option] = CaseExclusion(
+                    option, f"fails APEASE: {names}", tuple(failed)
+                )
         self.loads = {b.id: b.load * _factor(b, case.enabler_weight) for b in case.barriers}
         # Techniques that operationalise each function, by any function- or CACTIS link.
         self.function_techniques: dict[str, set[str]] = defaultdict(set)
@@ -280,7 +282,9 @@ class _Planner:
         """Components coded directly plus those its domains map to in this profile."""
         found = set(barrier.components)
         for domain in barrier.domains:
-            found.update(link.target for link in self.profile.out(Relation.DOMAIN_COMPONENT, domain))
+            found.update(
+                link.target for link in self.profile.out(Relation.DOMAIN_COMPONENT, domain)
+            )
         return tuple(sorted(found))
 
     # --- functions ----------------------------------------------------------------------------
@@ -299,7 +303,9 @@ class _Planner:
             items.append(self._item(function.id, score, reasons))
         return items
 
-    def _item(self, entity_id: str, score: float, reasons: dict[str, _Route], **extra: object) -> RankedItem:
+    def _item(
+        self, entity_id: str, score: float, reasons: dict[str, _Route], **extra: object
+    ) -> RankedItem:
         entity = self.onto[entity_id]
         kinds = {b.id: b.kind for b in self.case.barriers}
         barriers = sorted(b for b in reasons if kinds[b] != BarrierKind.ENABLER)
@@ -319,7 +325,7 @@ class _Planner:
             excluded=Exclusion(reason=exclusion.reason, criteria=list(exclusion.criteria))
             if exclusion
             else None,
-            **extra,  # type: ignore[arg-type]
+            **extra,
         )
 
     def _reason(self, barrier: str, route: _Route) -> Reason:
@@ -349,7 +355,9 @@ class _Planner:
                     support[link.target].append(link)
         return support
 
-    def technique_items(self, functions: list[RankedItem]) -> tuple[list[RankedItem], dict[str, list[TechniqueScore]]]:
+    def technique_items(
+        self, functions: list[RankedItem]
+    ) -> tuple[list[RankedItem], dict[str, list[TechniqueScore]]]:
         per_function: dict[str, list[TechniqueScore]] = {}
         overall_score: dict[str, float] = defaultdict(float)
         overall_best: dict[str, dict[str, _Route]] = defaultdict(dict)
@@ -371,7 +379,9 @@ class _Planner:
                     hits[technique].add(barrier_id)
                     overall_functions[technique].add(function.id)
                     best_links = tuple(sorted(links, key=_strongest))
-                    candidate = _Route(value, (*route.path, technique), (*route.links, best_links[0]))
+                    candidate = _Route(
+                        value, (*route.path, technique), (*route.links, best_links[0])
+                    )
                     held = best_for.get((technique, barrier_id))
                     if held is None or candidate.better_than(held[1]):
                         best_for[(technique, barrier_id)] = (value, candidate)
@@ -411,7 +421,12 @@ class _Planner:
         # Explanations are costly to build: only for the techniques the plan keeps.
         kept = sorted(overall_score, key=order)[: self.top]
         items = [
-            self._item(t, overall_score[t], overall_best[t], functions=sorted(overall_functions[t], key=sort_key))
+            self._item(
+                t,
+                overall_score[t],
+                overall_best[t],
+                functions=sorted(overall_functions[t], key=sort_key),
+            )
             for t in kept
         ]
         return items, per_function
@@ -428,13 +443,17 @@ class _Planner:
             reasons: dict[str, _Route] = {}
             score = 0.0
             for function in functions:
-                link = links.get(function.id)
-                if link is None:
+                delivers = links.get(function.id)
+                if delivers is None:
                     continue
-                score += function.score * _w(link)
+                score += function.score * _w(delivers)
                 for barrier_id in function.barriers + function.enablers:
                     route = self.routes[barrier_id][function.id]
-                    candidate = _Route(route.strength * _w(link), (*route.path, policy), (*route.links, link))
+                    candidate = _Route(
+                        route.strength * _w(delivers),
+                        (*route.path, policy),
+                        (*route.links, delivers),
+                    )
                     if candidate.better_than(reasons.get(barrier_id)):
                         reasons[barrier_id] = candidate
             serves = set(links) & bundle
@@ -450,9 +469,13 @@ class _Planner:
             )
         return items
 
-    def bundle(self, functions: list[RankedItem], per_function: dict[str, list[TechniqueScore]]) -> Bundle:
+    def bundle(
+        self, functions: list[RankedItem], per_function: dict[str, list[TechniqueScore]]
+    ) -> Bundle:
         targets = {
-            b.id for b in self.case.barriers if b.kind != BarrierKind.ENABLER and self.loads[b.id] > 0
+            b.id
+            for b in self.case.barriers
+            if b.kind != BarrierKind.ENABLER and self.loads[b.id] > 0
         }
         uncovered = set(targets)
         steps = []
@@ -492,13 +515,17 @@ class _Planner:
                 domains[domain].append(barrier)
             for component in self.components_of(barrier):
                 components[component].append(barrier)
-        return Priorities(domains=self._rank_priorities(domains), components=self._rank_priorities(components))
+        return Priorities(
+            domains=self._rank_priorities(domains), components=self._rank_priorities(components)
+        )
 
     def _rank_priorities(self, groups: dict[str, list[Barrier]]) -> list[Priority]:
         rows = []
         for entity_id, barriers in groups.items():
             kinds = {b.kind for b in barriers}
-            conflicting = BarrierKind.BOTH in kinds or {BarrierKind.BARRIER, BarrierKind.ENABLER} <= kinds
+            conflicting = (
+                BarrierKind.BOTH in kinds or {BarrierKind.BARRIER, BarrierKind.ENABLER} <= kinds
+            )
             rows.append(
                 (
                     sum(b.frequency or 1 for b in barriers),
@@ -511,7 +538,7 @@ class _Planner:
         rows.sort(key=lambda r: (-r[0], -r[1], -int(r[2]), sort_key(r[3])))
         keys = [(r[0], r[1], r[2]) for r in rows]
         out = []
-        for index, (frequency, elaboration, conflicting, entity_id, barriers) in enumerate(rows):
+        for frequency, elaboration, conflicting, entity_id, barriers in rows:
             rank = keys.index((frequency, elaboration, conflicting)) + 1
             out.append(
                 Priority(
@@ -533,7 +560,9 @@ class _Planner:
 @lru_cache(maxsize=4096)
 def _link_ref(link: Link) -> LinkRef:
     return LinkRef(
-        source=link.via if link.relation == Relation.COMPONENT_TECHNIQUE and link.via else link.source,
+        source=link.via
+        if link.relation == Relation.COMPONENT_TECHNIQUE and link.via
+        else link.source,
         target=link.target,
         relation=link.relation.value,
         ref=link.ref,
@@ -561,13 +590,14 @@ def _noisy_or(values: Iterable[float]) -> float:
 def _ranked(items: list[RankedItem]) -> list[RankedItem]:
     """Sort by score (then barriers addressed, then id) and give tied scores one rank."""
     ordered = sorted(items, key=lambda i: (-i.score, -len(i.barriers), sort_key(i.id)))
-    out = []
+    out: list[RankedItem] = []
     for index, item in enumerate(ordered):
         rank = index + 1
         if out and out[-1].score == item.score:
             rank = out[-1].rank
         techniques = [
-            t.model_copy(update={"rank": position + 1}) for position, t in enumerate(item.techniques)
+            t.model_copy(update={"rank": position + 1})
+            for position, t in enumerate(item.techniques)
         ]
         out.append(item.model_copy(update={"rank": rank, "techniques": techniques}))
     return out
@@ -653,7 +683,7 @@ def make_plan(case: Case, ontology: Ontology, *, profile: str | None = None, top
         techniques=techniques_ranked,
         bundle=bundle,
         excluded=excluded,
-        unverified_links=sorted(used, key=lambda l: (l.set, l.source, l.target)),
+        unverified_links=sorted(used, key=lambda link: (link.set, link.source, link.target)),
         warnings=warnings,
     )
 

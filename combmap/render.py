@@ -19,7 +19,9 @@ from combmap.plan import Plan, RankedItem, Reason
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~=:$@^\"'])")
+# What CommonMark/GFM interpret inside a line; with [ and ] escaped no link can form, and
+# < > & become entities so no HTML passes through.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#!|<>&~$^])")
 
 
 def md_escape(text: str) -> str:
@@ -58,7 +60,12 @@ def _label(ontology: Ontology, entity_id: str) -> str:
 def reason_text(reason: Reason, ontology: Ontology, barrier_text: str) -> str:
     """One route in words: barrier → domain → component → function, with citations."""
     steps = [f"“{barrier_text}”", *(_label(ontology, part) for part in reason.path[1:])]
-    cites = sorted({f"{link.ref}{', ' + link.locator if link.locator else ''} ({link.status})" for link in reason.links})
+    cites = sorted(
+        {
+            f"{link.ref}{', ' + link.locator if link.locator else ''} ({link.status})"
+            for link in reason.links
+        }
+    )
     return f"{' → '.join(steps)} [{'; '.join(cites)}]"
 
 
@@ -73,12 +80,19 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     add("")
     barriers = [b for b in plan.barriers if b.kind != "enabler"]
     enablers = [b for b in plan.barriers if b.kind == "enabler"]
-    add(f"{len(barriers)} barriers (of which {sum(b.kind == 'both' for b in barriers)} also enablers) and {len(enablers)} enablers.")
+    add(
+        f"{len(barriers)} barriers (of which {sum(b.kind == 'both' for b in barriers)} also enablers) and {len(enablers)} enablers."
+    )
     add("")
     add("## Priorities")
     add("")
-    add("Ranked as the TDF guide judges importance: frequency, then elaboration, then conflicting evidence. `=` marks a tie.")
-    for title, rows in (("TDF domains", plan.priorities.domains), ("COM-B components", plan.priorities.components)):
+    add(
+        "Ranked as the TDF guide judges importance: frequency, then elaboration, then conflicting evidence. `=` marks a tie."
+    )
+    for title, rows in (
+        ("TDF domains", plan.priorities.domains),
+        ("COM-B components", plan.priorities.components),
+    ):
         add("")
         add(f"### {title}")
         add("")
@@ -86,36 +100,53 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
         add("|---:|---|---:|---:|---|---|---|")
         for p in rows:
             rank = f"={p.rank}" if p.tie else str(p.rank)
-            add(f"| {rank} | {md_escape(p.label)} | {p.frequency} | {p.elaboration} | {'yes' if p.conflicting else ''} | {len(p.barriers)} | {len(p.enablers)} |")
+            add(
+                f"| {rank} | {md_escape(p.label)} | {p.frequency} | {p.elaboration} | {'yes' if p.conflicting else ''} | {len(p.barriers)} | {len(p.enablers)} |"
+            )
     add("")
     add("## Intervention functions")
     add("")
     add("| rank | function | score | barriers addressed | unverified route |")
     add("|---:|---|---:|---:|---|")
     for f in plan.functions:
-        add(f"| {f.rank} | {md_escape(f.label)} | {_fmt(f.score)} | {len(f.barriers)} | {'yes' if f.unverified else ''} |")
+        add(
+            f"| {f.rank} | {md_escape(f.label)} | {_fmt(f.score)} | {len(f.barriers)} | {'yes' if f.unverified else ''} |"
+        )
     add("")
     add("## Minimal bundle")
     add("")
-    add("The fewest functions that together address every barrier they can (greedy by weighted coverage).")
+    add(
+        "The fewest functions that together address every barrier they can (greedy by weighted coverage)."
+    )
     add("")
     for index, step in enumerate(plan.bundle.functions, 1):
-        techniques = ", ".join(f"{md_escape(t.label)} ({t.id})" for t in step.techniques) or "none linked"
-        add(f"{index}. **{md_escape(step.label)}**: adds {len(step.adds)} barrier(s), addresses {len(step.barriers)}; techniques: {techniques}")
+        techniques = (
+            ", ".join(f"{md_escape(t.label)} ({t.id})" for t in step.techniques) or "none linked"
+        )
+        add(
+            f"{index}. **{md_escape(step.label)}**: adds {len(step.adds)} barrier(s), addresses {len(step.barriers)}; techniques: {techniques}"
+        )
     if plan.bundle.uncovered:
         add("")
-        add("Not addressed by any available function: " + ", ".join(f"`{b}`" for b in plan.bundle.uncovered))
+        add(
+            "Not addressed by any available function: "
+            + ", ".join(f"`{b}`" for b in plan.bundle.uncovered)
+        )
     add("")
     add("## Policy categories")
     add("")
-    add("Scored by the weight of the ranked functions each can deliver. *Candidate*: serves a function of the bundle; *common*: serves every one.")
+    add(
+        "Scored by the weight of the ranked functions each can deliver. *Candidate*: serves a function of the bundle; *common*: serves every one."
+    )
     add("")
     add("| rank | policy category | score | delivers | bundle |")
     add("|---:|---|---:|---|---|")
-    for p in plan.policies:
-        serves = ", ".join(md_escape(_label(ontology, f)) for f in p.functions)
-        role = "common" if p.common else "candidate" if p.candidate else ""
-        add(f"| {p.rank} | {md_escape(p.label)} | {_fmt(p.score)} | {serves} | {role} |")
+    for policy in plan.policies:
+        serves = ", ".join(md_escape(_label(ontology, f)) for f in policy.functions)
+        role = "common" if policy.common else "candidate" if policy.candidate else ""
+        add(
+            f"| {policy.rank} | {md_escape(policy.label)} | {_fmt(policy.score)} | {serves} | {role} |"
+        )
     add("")
     add("## Behaviour change techniques")
     add("")
@@ -123,22 +154,34 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     add("|---:|---|---:|---:|---|")
     for t in plan.techniques:
         functions = ", ".join(md_escape(_label(ontology, f)) for f in t.functions)
-        add(f"| {t.rank} | {md_escape(t.label)} ({t.id}) | {_fmt(t.score)} | {len(t.barriers)} | {functions} |")
+        add(
+            f"| {t.rank} | {md_escape(t.label)} ({t.id}) | {_fmt(t.score)} | {len(t.barriers)} | {functions} |"
+        )
     add("")
     add("### Techniques by function")
     for f in plan.functions:
         add("")
-        add(f"**{md_escape(f.label)}**: " + ("; ".join(f"{md_escape(t.label)} ({t.id}, {_fmt(t.score)})" for t in f.techniques) or "no technique linked"))
+        add(
+            f"**{md_escape(f.label)}**: "
+            + (
+                "; ".join(f"{md_escape(t.label)} ({t.id}, {_fmt(t.score)})" for t in f.techniques)
+                or "no technique linked"
+            )
+        )
     if plan.excluded:
         add("")
         add("## Excluded after APEASE")
         add("")
         for item in plan.excluded:
-            reason = item.excluded.reason if item.excluded else ""
-            add(f"- {md_escape(item.label)} (`{item.id}`): {md_escape(reason)}")
+            why = item.excluded.reason if item.excluded else ""
+            add(f"- {md_escape(item.label)} (`{item.id}`): {md_escape(why)}")
     add("")
     add("## Rationale")
-    for item in (*plan.functions, *plan.policies, *plan.techniques):
+    add("")
+    add(
+        "Every route from a barrier to a function, with the sources of its links. `combmap explain` gives the same for any item."
+    )
+    for item in plan.functions:
         add("")
         add(f"### {md_escape(item.label)} (`{item.id}`)")
         add("")
@@ -150,12 +193,26 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
                 add(f"- {md_escape(reason_text(reason, ontology, texts[reason.barrier]))}")
         if item.enablers:
             add(f"- Builds on enablers: {', '.join(f'`{e}`' for e in item.enablers)}")
+    for title, items in (("Policy categories", plan.policies), ("Techniques", plan.techniques)):
+        add("")
+        add(f"### {title}: the links they rest on")
+        add("")
+        for item in items:
+            cites = "; ".join(
+                md_escape(_last_link_text(link, ontology)) for link in _last_links(item)
+            )
+            flag = " *(unverified)*" if item.unverified else ""
+            add(
+                f"- **{md_escape(item.label)}** (`{item.id}`), {len(item.barriers)} barriers{flag}: {cites}"
+            )
     if plan.unverified_links:
         add("")
         add("## Unverified links used")
         add("")
         for link in plan.unverified_links:
-            add(f"- {md_escape(_label(ontology, link.source))} → {md_escape(_label(ontology, link.target))} ({link.ref}{', ' + md_escape(link.locator) if link.locator else ''}; set `{link.set}`)")
+            add(
+                f"- {md_escape(_label(ontology, link.source))} → {md_escape(_label(ontology, link.target))} ({link.ref}{', ' + md_escape(link.locator) if link.locator else ''}; set `{link.set}`)"
+            )
     if plan.warnings:
         add("")
         add("## Warnings")
@@ -171,6 +228,20 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
             add(f"- **{key}**: {md_escape(reference_text(ref))}")
     add("")
     return "\n".join(out)
+
+
+def _last_links(item: RankedItem) -> list[Any]:
+    """The distinct links that connect an item to the route (the item's own evidence)."""
+    seen = {}
+    for reason in item.why:
+        link = reason.links[-1]
+        seen[(link.set, link.source, link.target)] = link
+    return [seen[key] for key in sorted(seen)]
+
+
+def _last_link_text(link: Any, ontology: Ontology) -> str:
+    where = f"{link.ref}, {link.locator}" if link.locator else link.ref
+    return f"{_label(ontology, link.source)} → {_label(ontology, link.target)} ({where}; {link.status})"
 
 
 def _cited(plan: Plan) -> list[str]:
@@ -201,46 +272,83 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     from rich.text import Text
 
     out: list[RenderableType] = []
-    out.append(Text.assemble(("Intervention plan: ", "bold"), (plan.case["title"], "bold"), f"\nprofile {plan.profile} · ontology {plan.ontology}"))
+    out.append(
+        Text.assemble(
+            ("Intervention plan: ", "bold"),
+            (plan.case["title"], "bold"),
+            f"\nprofile {plan.profile} · ontology {plan.ontology}",
+        )
+    )
     table = Table(title="Priorities: COM-B components", title_justify="left")
     for column in ("rank", "component", "freq", "elab", "conflict"):
         table.add_column(column, justify="right" if column in {"rank", "freq", "elab"} else "left")
     for p in plan.priorities.components:
-        table.add_row(f"={p.rank}" if p.tie else str(p.rank), p.label, str(p.frequency), str(p.elaboration), "yes" if p.conflicting else "")
+        table.add_row(
+            f"={p.rank}" if p.tie else str(p.rank),
+            escape(p.label),
+            str(p.frequency),
+            str(p.elaboration),
+            "yes" if p.conflicting else "",
+        )
     out.append(table)
     table = Table(title="Intervention functions", title_justify="left")
     for column in ("rank", "function", "score", "barriers", "top techniques"):
-        table.add_column(column, justify="right" if column in {"rank", "score", "barriers"} else "left")
+        table.add_column(
+            column, justify="right" if column in {"rank", "score", "barriers"} else "left"
+        )
     for f in plan.functions:
         techniques = ", ".join(t.id.removeprefix("bct:") for t in f.techniques[:5])
         flag = " [dim](unverified)[/dim]" if f.unverified else ""
-        table.add_row(str(f.rank), escape(f.label) + flag, _fmt(f.score), str(len(f.barriers)), techniques)
+        table.add_row(
+            str(f.rank), escape(f.label) + flag, _fmt(f.score), str(len(f.barriers)), techniques
+        )
     out.append(table)
     table = Table(title="Minimal bundle", title_justify="left")
     for column in ("#", "function", "adds", "techniques"):
         table.add_column(column)
     for index, step in enumerate(plan.bundle.functions, 1):
-        table.add_row(str(index), step.label, str(len(step.adds)), "; ".join(f"{t.id.removeprefix('bct:')} {t.label}" for t in step.techniques))
+        table.add_row(
+            str(index),
+            escape(step.label),
+            str(len(step.adds)),
+            escape("; ".join(f"{t.id.removeprefix('bct:')} {t.label}" for t in step.techniques)),
+        )
     out.append(table)
     table = Table(title="Policy categories", title_justify="left")
     for column in ("rank", "policy", "score", "functions", "bundle"):
         table.add_column(column)
-    for p in plan.policies:
-        role = "common" if p.common else "candidate" if p.candidate else ""
-        table.add_row(str(p.rank), p.label, _fmt(p.score), str(len(p.functions)), role)
+    for policy in plan.policies:
+        role = "common" if policy.common else "candidate" if policy.candidate else ""
+        table.add_row(
+            str(policy.rank),
+            escape(policy.label),
+            _fmt(policy.score),
+            str(len(policy.functions)),
+            role,
+        )
     out.append(table)
     table = Table(title="Behaviour change techniques", title_justify="left")
     for column in ("rank", "technique", "score", "barriers"):
         table.add_column(column, justify="right" if column != "technique" else "left")
     for t in plan.techniques:
-        table.add_row(str(t.rank), f"{t.id.removeprefix('bct:')} {t.label}", _fmt(t.score), str(len(t.barriers)))
+        table.add_row(
+            str(t.rank),
+            escape(f"{t.id.removeprefix('bct:')} {t.label}"),
+            _fmt(t.score),
+            str(len(t.barriers)),
+        )
     out.append(table)
     notes = []
     for item in plan.excluded:
-        reason = item.excluded.reason if item.excluded else ""
-        notes.append(Text(f"Excluded: {item.label} ({item.id}): {reason}", style="yellow"))
+        why = item.excluded.reason if item.excluded else ""
+        notes.append(Text(f"Excluded: {item.label} ({item.id}): {why}", style="yellow"))
     if plan.unverified_links:
-        notes.append(Text(f"{len(plan.unverified_links)} unverified link(s) used; see `combmap explain` or --format markdown.", style="dim"))
+        notes.append(
+            Text(
+                f"{len(plan.unverified_links)} unverified link(s) used; see `combmap explain` or --format markdown.",
+                style="dim",
+            )
+        )
     for warning in plan.warnings:
         notes.append(Text(f"Warning: {warning}", style="yellow"))
     out.extend(notes)
@@ -253,7 +361,9 @@ def explain_lines(item: RankedItem, plan: Plan, ontology: Ontology) -> list[str]
     lines = [f"{item.label} ({item.id}), {item.kind}"]
     if item.excluded is not None:
         lines.append(f"EXCLUDED: {item.excluded.reason}")
-    lines.append(f"rank {item.rank}, score {_fmt(item.score)}, addresses {len(item.barriers)} barrier(s)")
+    lines.append(
+        f"rank {item.rank}, score {_fmt(item.score)}, addresses {len(item.barriers)} barrier(s)"
+    )
     if item.unverified:
         lines.append("Rests in part on unverified links.")
     for reason in item.why:
@@ -261,16 +371,25 @@ def explain_lines(item: RankedItem, plan: Plan, ontology: Ontology) -> list[str]
             continue
         lines.append("")
         lines.append(f"{reason.barrier}: {texts[reason.barrier]}")
-        lines.append("  " + " → ".join(_label(ontology, p) for p in reason.path[1:]) + f"  (strength {_fmt(reason.strength)})")
+        lines.append(
+            "  "
+            + " → ".join(_label(ontology, p) for p in reason.path[1:])
+            + f"  (strength {_fmt(reason.strength)})"
+        )
         for link in reason.links:
             where = f"{link.ref}, {link.locator}" if link.locator else link.ref
-            lines.append(f"    {link.source} → {link.target}: {where} [{link.status}; set {link.set}]")
+            lines.append(
+                f"    {link.source} → {link.target}: {where} [{link.status}; set {link.set}]"
+            )
     if item.enablers:
         lines.append("")
         lines.append("Builds on enablers: " + ", ".join(item.enablers))
     if item.techniques:
         lines.append("")
-        lines.append("Top techniques: " + "; ".join(f"{t.id} {t.label} ({_fmt(t.score)})" for t in item.techniques))
+        lines.append(
+            "Top techniques: "
+            + "; ".join(f"{t.id} {t.label} ({_fmt(t.score)})" for t in item.techniques)
+        )
     return lines
 
 
@@ -291,7 +410,15 @@ def entity_record(entity: Entity, ontology: Ontology) -> dict[str, Any]:
         "locator": entity.locator,
         "status": entity.status.value,
         **({"example": entity.example} if entity.example else {}),
-        **({"constructs": [{"label": c.label, "status": c.status.value} for c in entity.constructs]} if entity.constructs else {}),
+        **(
+            {
+                "constructs": [
+                    {"label": c.label, "status": c.status.value} for c in entity.constructs
+                ]
+            }
+            if entity.constructs
+            else {}
+        ),
         "links": [link_record(link) for link in ontology.links_of(entity.id)],
     }
 
@@ -318,11 +445,27 @@ def export_json(ontology: Ontology) -> str:
     nodes = []
     for entity in sorted(ontology.entities.values(), key=lambda e: e.id):
         node: dict[str, Any] = {"id": entity.id, "kind": entity.kind.value, "label": entity.label}
-        node.update({"definition": entity.definition, "parent": entity.parent, "aliases": list(entity.aliases), "xrefs": list(entity.xrefs), "ref": entity.ref, "status": entity.status.value})
+        node.update(
+            {
+                "definition": entity.definition,
+                "parent": entity.parent,
+                "aliases": list(entity.aliases),
+                "xrefs": list(entity.xrefs),
+                "ref": entity.ref,
+                "status": entity.status.value,
+            }
+        )
         nodes.append(node)
     links = [link_record(link) for link in ontology.links]
-    references = [ref.model_dump(mode="json", exclude={"replaces"}) for ref in ontology.references.values()]
-    payload = {"version": ontology.version, "nodes": nodes, "links": links, "references": references}
+    references = [
+        ref.model_dump(mode="json", exclude={"replaces"}) for ref in ontology.references.values()
+    ]
+    payload = {
+        "version": ontology.version,
+        "nodes": nodes,
+        "links": links,
+        "references": references,
+    }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -333,13 +476,37 @@ def export_csv(ontology: Ontology) -> str:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["source", "source_label", "relation", "target", "target_label", "via", "grade", "ref", "locator", "status", "set"])
+    writer.writerow(
+        [
+            "source",
+            "source_label",
+            "relation",
+            "target",
+            "target_label",
+            "via",
+            "grade",
+            "ref",
+            "locator",
+            "status",
+            "set",
+        ]
+    )
     for link in ontology.links:
-        writer.writerow([
-            link.source, _label(ontology, link.source), link.relation.value, link.target,
-            _label(ontology, link.target), link.via or "", link.grade or "", link.ref,
-            link.locator or "", link.status.value, link.set,
-        ])
+        writer.writerow(
+            [
+                link.source,
+                _label(ontology, link.source),
+                link.relation.value,
+                link.target,
+                _label(ontology, link.target),
+                link.via or "",
+                link.grade or "",
+                link.ref,
+                link.locator or "",
+                link.status.value,
+                link.set,
+            ]
+        )
     return buffer.getvalue()
 
 

@@ -37,17 +37,93 @@ def test_good_case_loads(tiny: Ontology) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("tdf: [knowledge]", "tdf: [knowlege]", (12, "barriers[0].tdf[0]", "unknown domain 'knowlege'; did you mean 'tdf:knowledge' (Knowledge)?")),
-        ("comb: [O-Ph]", "comb: [opportunity]", (17, "barriers[1].comb[0]", "'opportunity' is too broad; code one of comb:physical-opportunity")),
-        ("group: staff", "group: staf", (14, "barriers[0].group", "unknown group 'staf'; did you mean 'staff'? (groups: staff)")),
-        ("frequency: 3", "frequency: many", (13, "barriers[0].frequency", "input should be a valid integer, unable to parse string as an integer (got 'many')")),
-        ("frequency: 3", "frequncy: 3", (13, "barriers[0].frequncy", "unknown key 'frequncy'; did you mean 'frequency'? (allowed: comb, evidence, frequency, group, id, kind, locator, notes, tdf, text, theme, weight)")),
-        ("kind: enabler", "kind: helper", (20, "barriers[2].kind", "input should be 'barrier', 'enabler' or 'both' (got 'helper')")),
-        ("id: if:training", "id: if:trainng", (24, "options.exclude[0].id", "unknown function, policy or technique 'if:trainng'; did you mean 'if:training' (Training)?")),
-        ("  - id: rooms", "  - id: duties", (15, "barriers[1].id", "duplicate barrier id 'duties': also barriers[0]")),
-        ("  - id: rooms", "  - id: Rooms 2", (15, "barriers[1].id", "'Rooms 2' is not a valid id: use lower-case letters, digits and hyphens, e.g. 'statutory-duties'")),
-        ("    comb: [O-Ph]\n", "", (15, "barriers[1]", "barrier 'rooms' has no codes; add 'tdf' and/or 'comb'")),
-        ("  target: Staff run sessions for people with lived experience\n", "", (5, "behaviour", "is empty; expected a mapping of keys to values")),
+        (
+            "tdf: [knowledge]",
+            "tdf: [knowlege]",
+            (
+                12,
+                "barriers[0].tdf[0]",
+                "unknown domain 'knowlege'; did you mean 'tdf:knowledge' (Knowledge)?",
+            ),
+        ),
+        (
+            "comb: [O-Ph]",
+            "comb: [opportunity]",
+            (
+                17,
+                "barriers[1].comb[0]",
+                "'opportunity' is too broad; code one of comb:physical-opportunity",
+            ),
+        ),
+        (
+            "group: staff",
+            "group: staf",
+            (
+                14,
+                "barriers[0].group",
+                "unknown group 'staf'; did you mean 'staff'? (groups: staff)",
+            ),
+        ),
+        (
+            "frequency: 3",
+            "frequency: many",
+            (
+                13,
+                "barriers[0].frequency",
+                "input should be a valid integer, unable to parse string as an integer (got 'many')",
+            ),
+        ),
+        (
+            "frequency: 3",
+            "frequncy: 3",
+            (
+                13,
+                "barriers[0].frequncy",
+                "unknown key 'frequncy'; did you mean 'frequency'? (allowed: comb, evidence, frequency, group, id, kind, locator, notes, tdf, text, theme, weight)",
+            ),
+        ),
+        (
+            "kind: enabler",
+            "kind: helper",
+            (
+                20,
+                "barriers[2].kind",
+                "input should be 'barrier', 'enabler' or 'both' (got 'helper')",
+            ),
+        ),
+        (
+            "id: if:training",
+            "id: if:trainng",
+            (
+                24,
+                "options.exclude[0].id",
+                "unknown function, policy or technique 'if:trainng'; did you mean 'if:training' (Training)?",
+            ),
+        ),
+        (
+            "  - id: rooms",
+            "  - id: duties",
+            (15, "barriers[1].id", "duplicate barrier id 'duties': also barriers[0]"),
+        ),
+        (
+            "  - id: rooms",
+            "  - id: Rooms 2",
+            (
+                15,
+                "barriers[1].id",
+                "'Rooms 2' is not a valid id: use lower-case letters, digits and hyphens, e.g. 'statutory-duties'",
+            ),
+        ),
+        (
+            "    comb: [O-Ph]\n",
+            "",
+            (15, "barriers[1]", "barrier 'rooms' has no codes; add 'tdf' and/or 'comb'"),
+        ),
+        (
+            "  target: Staff run sessions for people with lived experience\n",
+            "",
+            (5, "behaviour", "is empty; expected a mapping of keys to values"),
+        ),
     ],
 )
 def test_bad_case_gives_one_located_message(
@@ -59,7 +135,9 @@ def test_bad_case_gives_one_located_message(
 
 def test_unknown_profile(tmp_path: Path, tiny: Ontology) -> None:
     text = GOOD.replace("options:\n", "options:\n  profile: mian\n")
-    assert _issues(tmp_path, text, tiny) == [(23, "options.profile", "unknown profile 'mian'; did you mean 'main'? (known: lean, main)")]
+    assert _issues(tmp_path, text, tiny) == [
+        (23, "options.profile", "unknown profile 'mian'; did you mean 'main'? (known: lean, main)")
+    ]
 
 
 def test_apease_fail_excludes_with_reason(tmp_path: Path, tiny: Ontology) -> None:

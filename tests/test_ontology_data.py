@@ -19,13 +19,30 @@ BCTTV1_CSV = SHARED / "reference" / "derived" / "bcttv1_93_from_hbcp.csv"
 MICHIE_2011_TABLE_2 = {
     "comb:physical-capability": {"if:training", "if:enablement"},
     "comb:psychological-capability": {"if:education", "if:training", "if:enablement"},
-    "comb:reflective-motivation": {"if:education", "if:persuasion", "if:incentivisation", "if:coercion"},
-    "comb:automatic-motivation": {
-        "if:persuasion", "if:incentivisation", "if:coercion",
-        "if:environmental-restructuring", "if:modelling", "if:enablement",
+    "comb:reflective-motivation": {
+        "if:education",
+        "if:persuasion",
+        "if:incentivisation",
+        "if:coercion",
     },
-    "comb:physical-opportunity": {"if:restriction", "if:environmental-restructuring", "if:enablement"},
-    "comb:social-opportunity": {"if:restriction", "if:environmental-restructuring", "if:enablement"},
+    "comb:automatic-motivation": {
+        "if:persuasion",
+        "if:incentivisation",
+        "if:coercion",
+        "if:environmental-restructuring",
+        "if:modelling",
+        "if:enablement",
+    },
+    "comb:physical-opportunity": {
+        "if:restriction",
+        "if:environmental-restructuring",
+        "if:enablement",
+    },
+    "comb:social-opportunity": {
+        "if:restriction",
+        "if:environmental-restructuring",
+        "if:enablement",
+    },
 }
 
 # TDF v2 → COM-B as reproduced in the BCW guide (ontology-sources.md §c).
@@ -36,7 +53,10 @@ TDF_TO_COMB = {
     "tdf:behavioural-regulation": {"comb:psychological-capability"},
     "tdf:social-influences": {"comb:social-opportunity"},
     "tdf:environmental-context-and-resources": {"comb:physical-opportunity"},
-    "tdf:social-professional-role-and-identity": {"comb:reflective-motivation", "comb:automatic-motivation"},
+    "tdf:social-professional-role-and-identity": {
+        "comb:reflective-motivation",
+        "comb:automatic-motivation",
+    },
     "tdf:beliefs-about-capabilities": {"comb:reflective-motivation"},
     "tdf:optimism": {"comb:reflective-motivation", "comb:automatic-motivation"},
     "tdf:beliefs-about-consequences": {"comb:reflective-motivation"},
@@ -56,8 +76,15 @@ def _links(onto: Ontology, set_id: str) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize(
     ("kind", "count"),
-    [(Kind.COMPONENT, 9), (Kind.DOMAIN, 14), (Kind.FUNCTION, 9), (Kind.POLICY, 7),
-     (Kind.TECHNIQUE, 93), (Kind.GROUP, 16), (Kind.CRITERION, 6)],
+    [
+        (Kind.COMPONENT, 9),
+        (Kind.DOMAIN, 14),
+        (Kind.FUNCTION, 9),
+        (Kind.POLICY, 7),
+        (Kind.TECHNIQUE, 93),
+        (Kind.GROUP, 16),
+        (Kind.CRITERION, 6),
+    ],
 )
 def test_counts(kind: Kind, count: int) -> None:
     assert len(ONTO.of_kind(kind)) == count
@@ -66,7 +93,11 @@ def test_counts(kind: Kind, count: int) -> None:
 def test_six_components_under_three_sources() -> None:
     components = [e for e in ONTO.of_kind(Kind.COMPONENT) if e.parent]
     assert len(components) == 6
-    assert {e.parent for e in components} == {"comb:capability", "comb:opportunity", "comb:motivation"}
+    assert {e.parent for e in components} == {
+        "comb:capability",
+        "comb:opportunity",
+        "comb:motivation",
+    }
 
 
 def test_84_constructs() -> None:
@@ -74,7 +105,10 @@ def test_84_constructs() -> None:
 
 
 def test_group_sizes() -> None:
-    sizes = [sum(1 for t in ONTO.of_kind(Kind.TECHNIQUE) if t.parent == g.id) for g in ONTO.of_kind(Kind.GROUP)]
+    sizes = [
+        sum(1 for t in ONTO.of_kind(Kind.TECHNIQUE) if t.parent == g.id)
+        for g in ONTO.of_kind(Kind.GROUP)
+    ]
     assert sizes == [9, 7, 3, 4, 6, 3, 8, 7, 3, 11, 4, 6, 5, 10, 4, 3]
 
 
@@ -90,8 +124,15 @@ def test_entity_record(entity_id: str) -> None:
     assert entity.ref in ONTO.references, f"{entity.id}: cite a key from references.yaml"
     assert entity.definition.strip(), f"{entity.id}: write a definition in our own words"
     prefix = entity.id.split(":")[0]
-    expected = {"comb": Kind.COMPONENT, "tdf": Kind.DOMAIN, "if": Kind.FUNCTION, "policy": Kind.POLICY,
-                "bct": Kind.TECHNIQUE, "bctg": Kind.GROUP, "apease": Kind.CRITERION}
+    expected = {
+        "comb": Kind.COMPONENT,
+        "tdf": Kind.DOMAIN,
+        "if": Kind.FUNCTION,
+        "policy": Kind.POLICY,
+        "bct": Kind.TECHNIQUE,
+        "bctg": Kind.GROUP,
+        "apease": Kind.CRITERION,
+    }
     assert expected[prefix] == entity.kind, f"{entity.id}: prefix does not match kind"
 
 
@@ -105,7 +146,10 @@ def test_every_link_is_sourced_and_typed() -> None:
 
 def test_michie_2011_table_2_cell_by_cell() -> None:
     assert _links(ONTO, "michie2011-component-function") == MICHIE_2011_TABLE_2
-    assert all(link.status == Status.VERIFIED for link in ONTO.link_sets["michie2011-component-function"].links)
+    assert all(
+        link.status == Status.VERIFIED
+        for link in ONTO.link_sets["michie2011-component-function"].links
+    )
 
 
 def test_bcw2011_profile_uses_exactly_table_2_for_com_b() -> None:
@@ -132,7 +176,10 @@ def test_93_labels_equal_the_bcttv1_list() -> None:
     assert len(rows) == 93
     # Known differences from the HBCP file: its typo in 13.4, and 6.1 where we keep the BCTTv1
     # wording that BCTO's cross-reference also uses.
-    fixes = {"Valued self-identify": "Valued self-identity", "Demonstration of behavior": "Demonstration of the behavior"}
+    fixes = {
+        "Valued self-identify": "Valued self-identity",
+        "Demonstration of behavior": "Demonstration of the behavior",
+    }
 
     def us(text: str) -> str:
         # The HBCP file mixes British and US spellings; BCTTv1 itself uses US spelling.
@@ -146,10 +193,16 @@ def test_93_labels_equal_the_bcttv1_list() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("Knowledge", "tdf:knowledge"), ("C-Ps", "comb:psychological-capability"),
-     ("psychological capability", "comb:psychological-capability"),
-     ("Goal setting (behavior)", "bct:1.1"), ("goal setting (behaviour)", "bct:1.1"), ("1.1", "bct:1.1"),
-     ("ENABLEMENT", "if:enablement"), ("Rule-making", "if:restriction")],
+    [
+        ("Knowledge", "tdf:knowledge"),
+        ("C-Ps", "comb:psychological-capability"),
+        ("psychological capability", "comb:psychological-capability"),
+        ("Goal setting (behavior)", "bct:1.1"),
+        ("goal setting (behaviour)", "bct:1.1"),
+        ("1.1", "bct:1.1"),
+        ("ENABLEMENT", "if:enablement"),
+        ("Rule-making", "if:restriction"),
+    ],
 )
 def test_lookup_by_label_and_alias(text: str, expected: str) -> None:
     assert ONTO.resolve(text).id == expected

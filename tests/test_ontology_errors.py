@@ -12,30 +12,85 @@ from .conftest import DATA, TINY
 BROKEN = DATA / "broken"
 
 CASES = {
-    "alias-clash": ("bct.yaml", 3, "entities[0].aliases",
-                    "the name 'c-ps' also names 'comb:psychological-capability' ({tiny}/comb.yaml:5); names must be unique"),
-    "bad-id": ("bct.yaml", 3, "entities[0].id",
-               "'BCT 1.1' is not a valid id: use a lower-case prefix, a colon and a local part, e.g. 'tdf:knowledge' or 'bct:1.1'"),
-    "dangling-link": ("links.yaml", 8, "links[0].to", "unknown id 'if:educaton'; did you mean 'if:education'?"),
-    "domain-without-component": ("tdf.yaml", 3, "entities[0].id",
-                                 "TDF domain 'tdf:goals' maps to no COM-B component; add a domain-component link"),
-    "duplicate-id": ("extra.yaml", 3, "entities[0].id",
-                     "duplicate id 'comb:capability': already defined at {tiny}/comb.yaml:3; add 'replaces: true' to replace it"),
-    "missing-grade": ("links.yaml", 8, "links[0].grade",
-                      "a function-technique link needs 'grade': most-frequent or less-frequent (got None)"),
-    "not-an-ontology-file": ("notes.yaml", 1, "",
-                             "not an ontology file (keys: text, title); expected 'kind' + 'entities', 'references', or a link set with 'set' and 'links'"),
-    "technique-group-is-technique": ("bct.yaml", 3, "entities[0].parent",
-                                     "parent 'bct:4.1' is a technique; expected a top-level group"),
-    "technique-without-group": ("bct.yaml", 3, "entities[0].id",
-                                "technique 'bct:1.1' is in no group; set 'parent' to a bctg: id"),
-    "unknown-key": ("bct.yaml", 4, "entities[0].lable",
-                    "unknown key 'lable'; did you mean 'label'? (allowed: aliases, constructs, definition, example, id, label, locator, note, parent, ref, replaces, status, xrefs)"),
-    "unknown-profile": ("links.yaml", 6, "profiles[0]", "unknown profile 'mian'; did you mean 'main'?"),
+    "alias-clash": (
+        "bct.yaml",
+        3,
+        "entities[0].aliases",
+        "the name 'c-ps' also names 'comb:psychological-capability' ({tiny}/comb.yaml:5); names must be unique",
+    ),
+    "bad-id": (
+        "bct.yaml",
+        3,
+        "entities[0].id",
+        "'BCT 1.1' is not a valid id: use a lower-case prefix, a colon and a local part, e.g. 'tdf:knowledge' or 'bct:1.1'",
+    ),
+    "dangling-link": (
+        "links.yaml",
+        8,
+        "links[0].to",
+        "unknown id 'if:educaton'; did you mean 'if:education'?",
+    ),
+    "domain-without-component": (
+        "tdf.yaml",
+        3,
+        "entities[0].id",
+        "TDF domain 'tdf:goals' maps to no COM-B component; add a domain-component link",
+    ),
+    "duplicate-id": (
+        "extra.yaml",
+        3,
+        "entities[0].id",
+        "duplicate id 'comb:capability': already defined at {tiny}/comb.yaml:3; add 'replaces: true' to replace it",
+    ),
+    "missing-grade": (
+        "links.yaml",
+        8,
+        "links[0].grade",
+        "a function-technique link needs 'grade': most-frequent or less-frequent (got None)",
+    ),
+    "not-an-ontology-file": (
+        "notes.yaml",
+        1,
+        "",
+        "not an ontology file (keys: text, title); expected 'kind' + 'entities', 'references', or a link set with 'set' and 'links'",
+    ),
+    "technique-group-is-technique": (
+        "bct.yaml",
+        3,
+        "entities[0].parent",
+        "parent 'bct:4.1' is a technique; expected a top-level group",
+    ),
+    "technique-without-group": (
+        "bct.yaml",
+        3,
+        "entities[0].id",
+        "technique 'bct:1.1' is in no group; set 'parent' to a bctg: id",
+    ),
+    "unknown-key": (
+        "bct.yaml",
+        4,
+        "entities[0].lable",
+        "unknown key 'lable'; did you mean 'label'? (allowed: aliases, constructs, definition, example, id, label, locator, note, parent, ref, replaces, status, xrefs)",
+    ),
+    "unknown-profile": (
+        "links.yaml",
+        6,
+        "profiles[0]",
+        "unknown profile 'mian'; did you mean 'main'?",
+    ),
     "unknown-source": ("links.yaml", 4, "ref", "unknown reference 'srcc'; did you mean 'src'?"),
-    "unknown-status": ("links.yaml", 5, "status",
-                       "input should be 'verified', 'secondary' or 'unverified' (got 'probably')"),
-    "wrong-link-type": ("links.yaml", 8, "links[0].from", "'tdf:knowledge' is a domain; this relation needs a component here"),
+    "unknown-status": (
+        "links.yaml",
+        5,
+        "status",
+        "input should be 'verified', 'secondary' or 'unverified' (got 'probably')",
+    ),
+    "wrong-link-type": (
+        "links.yaml",
+        8,
+        "links[0].from",
+        "'tdf:knowledge' is a domain; this relation needs a component here",
+    ),
 }
 
 
@@ -70,7 +125,10 @@ def test_all_problems_are_collected_before_failing(tmp_path: pytest.TempPathFact
 
     overlay = Path(str(tmp_path))
     for defect in ("dangling-link", "unknown-key"):
-        shutil.copy(BROKEN / defect / next(iter(p.name for p in (BROKEN / defect).iterdir())), overlay / f"{defect}.yaml")
+        shutil.copy(
+            BROKEN / defect / next(iter(p.name for p in (BROKEN / defect).iterdir())),
+            overlay / f"{defect}.yaml",
+        )
     with pytest.raises(OntologyError) as caught:
         load_ontology(overlay, base=TINY)
     assert len(caught.value.issues) == 2

@@ -26,7 +26,9 @@ def _codes(onto: Ontology) -> tuple[list[str], list[str]]:
 def barriers(draw: st.DrawFn, onto: Ontology, index: int) -> Barrier:
     domains, components = _codes(onto)
     tdf = draw(st.lists(st.sampled_from(domains), max_size=2, unique=True))
-    comb = draw(st.lists(st.sampled_from(components), min_size=0 if tdf else 1, max_size=2, unique=True))
+    comb = draw(
+        st.lists(st.sampled_from(components), min_size=0 if tdf else 1, max_size=2, unique=True)
+    )
     return Barrier(
         id=f"b{index:03d}",
         text=draw(st.text(min_size=1, max_size=30)),
@@ -75,7 +77,9 @@ def test_barrier_order_does_not_matter(pair: tuple[Ontology, Case], rnd: object)
 
 @FAST
 @given(cases(), st.data())
-def test_adding_a_barrier_never_lowers_a_function_score(pair: tuple[Ontology, Case], data: st.DataObject) -> None:
+def test_adding_a_barrier_never_lowers_a_function_score(
+    pair: tuple[Ontology, Case], data: st.DataObject
+) -> None:
     onto, case = pair
     extra = data.draw(barriers(onto, 999))
     bigger = dataclasses.replace(case, barriers=(*case.barriers, extra))

@@ -1,0 +1,197 @@
+"""The command line: outputs, exit codes, and one located message (no traceback) per error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from combmap.cli import app, main
+
+from .conftest import CASES, DATA
+
+BAXTER = str(CASES / "baxter-2020-cvso.yaml")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as done:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = done.value.code
+    return (code if isinstance(code, int) else 1), out, err
+
+
+def test_plan_json_is_the_documented_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "plan", BAXTER, "--format", "json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["schema"] == "combmap.plan/1"
+    assert {"priorities", "functions", "policies", "techniques", "bundle"} <= set(plan)
+    assert plan["case"]["id"] == "baxter-2020-cvso"
+    assert plan["profile"] == "bcw2014" and plan["ontology"]
+    for key in ("functions", "policies", "techniques"):
+        for item in plan[key]:
+            assert {"id", "label", "rank", "score", "barriers", "why"} <= set(item)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "yaml"])
+def test_plan_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    code, out, err = run(capsys, "plan", BAXTER, "--format", fmt, "--top", "3")
+    assert code == 0, err
+    assert "Enablement" in out
+
+
+def test_plan_to_file_infers_format_and_writes_atomically(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "plan.json"
+    code, _, err = run(capsys, "plan", BAXTER, "-o", str(target))
+    assert code == 0, err
+    assert json.loads(target.read_text())["functions"][0]["id"] == "if:enablement"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_profile_option(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "plan", BAXTER, "--format", "json", "--profile", "bcw2011")
+    assert code == 0
+    assert json.loads(out)["profile"] == "bcw2011"
+
+
+def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "explain", BAXTER, "enablement")
+    assert code == 0, err
+    assert out.startswith("Enablement (if:enablement), function")
+    assert "michie2011, Table 2 [verified" in out
+
+
+def test_explain_technique_by_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "explain", BAXTER, "6.1")
+    assert code == 0
+    assert "Demonstration of the behavior (bct:6.1), technique" in out
+
+
+def test_validate_all_cases(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "validate", *map(str, sorted(CASES.glob("*.yaml"))))
+    assert code == 0
+    assert err.count("ok ") == len(list(CASES.glob("*.yaml")))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("plan", "no-such.yaml"), "error: no-such.yaml does not exist"),
+        (("plan", str(DATA)), "is a directory; expected a case file"),
+        (
+            ("plan", BAXTER, "--profile", "bcw2015"),
+            "unknown profile 'bcw2015'; did you mean 'bcw2014'?",
+        ),
+        (("explain", BAXTER, "enablment"), "did you mean 'if:enablement' (Enablement)?"),
+        (("explain", BAXTER, "16.3"), "addresses no barrier"),
+        (
+            ("plan", BAXTER, "-o", "/no/such/dir/plan.json"),
+            "the folder /no/such/dir does not exist",
+        ),
+        (("ontology", "show", "knowlege"), "did you mean 'tdf:knowledge' (Knowledge)?"),
+        (
+            ("ontology", "validate", str(DATA / "broken" / "dangling-link")),
+            "unknown id 'if:educaton'",
+        ),
+        (("ontology", "search", "zzzzzz"), "nothing matches"),
+    ],
+)
+def test_errors_exit_1_with_one_message(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    code, _, err = run(capsys, *args)
+    assert code == 1
+    assert message in " ".join(err.split())
+    assert "Traceback" not in err
+
+
+def test_bad_case_lists_each_located_problem(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "case: {id: x, title: X}\nbehaviour: {target: T}\nbarriers:\n  - {id: a, text: A, tdf: [knowlege]}\n"
+    )
+    code, _, err = run(capsys, "validate", str(bad))
+    assert code == 1
+    assert (
+        f"{bad}:4: barriers[0].tdf[0]: unknown domain 'knowlege'; did you mean 'tdf:knowledge' (Knowledge)?"
+        in err
+    )
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run(capsys, "plan", BAXTER, "--format", "pdf")
+    assert code == 2
+
+
+def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    from combmap.errors import InputError
+
+    with pytest.raises(InputError):
+        main(["--debug", "plan", "no-such.yaml"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("ontology", "validate"),
+        ("ontology", "stats"),
+        ("ontology", "search", "feedback"),
+        ("ontology", "show", "C-Ps"),
+        ("ontology", "export", "--format", "csv"),
+        ("ontology", "export", "--format", "graphml"),
+        ("schema", "case"),
+        ("ontology", "schema", "links"),
+        ("--version",),
+    ],
+)
+def test_ontology_commands(capsys: pytest.CaptureFixture[str], args: tuple[str, ...]) -> None:
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    assert out.strip()
+
+
+def test_export_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ontology", "export", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert {"id", "kind", "label"} <= set(data["nodes"][0])
+    assert {"source", "target", "relation", "ref", "status"} <= set(data["links"][0])
+    assert len([n for n in data["nodes"] if n["kind"] == "technique"]) == 93
+
+
+def test_case_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "schema", "case")
+    schema = json.loads(out)
+    assert schema["additionalProperties"] is False
+    assert "barriers" in schema["required"]
+
+
+def test_every_command_has_help() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    commands = list(group.commands.values())  # type: ignore[attr-defined]
+    for command in commands:
+        subcommands = getattr(command, "commands", {})
+        for sub in [command, *subcommands.values()]:
+            assert sub.help, f"{sub.name} has no help"
+
+
+def test_python_dash_m_and_help_do_not_import_heavy_modules() -> None:
+    code = (
+        "import sys, runpy; sys.argv=['combmap','--help']\n"
+        "try:\n    runpy.run_module('combmap', run_name='__main__')\nexcept SystemExit: pass\n"
+        "print(sorted(m for m in ('networkx','graphviz','pydantic') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
