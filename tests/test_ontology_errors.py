@@ -150,3 +150,13 @@ def test_replaces_lets_an_overlay_override(tmp_path: pytest.TempPathFactory) -> 
 def test_missing_overlay_directory_is_an_input_error() -> None:
     with pytest.raises(InputError, match="does not exist"):
         load_ontology(DATA / "no-such-dir", base=TINY)
+
+
+def test_walkthrough_overlay_adds_a_technique_and_a_sourced_link() -> None:
+    """The overlay docs/ontology.md walks through."""
+    onto = load_ontology(DATA / "overlay-example")
+    technique = onto.resolve("tell to change behaviour")
+    assert technique.id == "bcto:007077" and technique.parent == "bctg:4"
+    [link] = [link for link in onto.links_of("bcto:007077")]
+    assert (link.source, link.ref, link.status.value) == ("if:persuasion", "ourteam2026", "unverified")
+    assert link in onto.profile("bcw2014").links
