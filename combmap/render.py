@@ -48,6 +48,10 @@ def plan_yaml(plan: Plan) -> str:
     return to_yaml(plan.model_dump(mode="json", by_alias=True))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def _fmt(value: float) -> str:
     return f"{value:.2f}"
 
@@ -80,8 +84,9 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     add("")
     barriers = [b for b in plan.barriers if b.kind != "enabler"]
     enablers = [b for b in plan.barriers if b.kind == "enabler"]
+    both = sum(b.kind == "both" for b in barriers)
     add(
-        f"{len(barriers)} barriers (of which {sum(b.kind == 'both' for b in barriers)} also enablers) and {len(enablers)} enablers."
+        f"{_count(len(barriers), 'barrier')} (of which {both} also {'an enabler' if both == 1 else 'enablers'}) and {_count(len(enablers), 'enabler')}."
     )
     add("")
     add("## Priorities")
