@@ -6,6 +6,7 @@ the field descriptions feed the JSON Schema that `combmap schema` prints for edi
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -92,9 +93,7 @@ class EntityModel(_Model):
     aliases: list[Text] = Field(
         default_factory=list, description="Other names that find this entity."
     )
-    parent: EntityId | None = Field(
-        None, description="Enclosing entity (COM-B source, BCT group)."
-    )
+    parent: EntityId | None = Field(None, description="Enclosing entity (COM-B source, BCT group).")
     xrefs: list[Text] = Field(
         default_factory=list, description="Ids in other ontologies (BCIO:...)."
     )
@@ -187,9 +186,7 @@ class ManifestModel(_Model):
     version: Text = Field(description="Version of the ontology data.")
     licence: Text = Field(description="Licence statement.")
     default_profile: str | None = Field(None, description="Profile used when none is chosen.")
-    profiles: dict[str, ProfileModel] = Field(
-        default_factory=dict, description="Named profiles."
-    )
+    profiles: dict[str, ProfileModel] = Field(default_factory=dict, description="Named profiles.")
 
 
 # --- Case files ------------------------------------------------------------------------------
@@ -306,6 +303,92 @@ class CaseFileModel(_Model):
     )
 
 
+# --- Self-assessment (issue 5) -----------------------------------------------------------------
+
+#: Question ids: 'q-' and a slug, at most 26 characters so that the REDCap variable name
+#: (hyphens turned to underscores) stays within REDCap's recommended length.
+QUESTION_ID_PATTERN = r"^q-[a-z0-9][a-z0-9\-]*$"
+QuestionId = Annotated[str, StringConstraints(pattern=QUESTION_ID_PATTERN, max_length=26)]
+#: The two answers that are not a point on the agreement scale.
+DONT_KNOW, NOT_APPLICABLE = "dont-know", "not-applicable"
+AnswerValue = (
+    Annotated[int, Field(strict=True, ge=1, le=5)] | Literal["dont-know", "not-applicable"]
+)
+
+
+class Section(StrEnum):
+    """The COM-B source a question is shown under (progress display only)."""
+
+    CAPABILITY = "capability"
+    OPPORTUNITY = "opportunity"
+    MOTIVATION = "motivation"
+
+
+class ScaleModel(_Model):
+    """The answer scale: five agreement points plus "don't know" and "not applicable"."""
+
+    points: list[Text] = Field(
+        min_length=5,
+        max_length=5,
+        description="Labels of answers 1 to 5, from strongly disagree to strongly agree.",
+    )
+    dont_know: Text = Field("Don't know", description="Label of the 'don't know' answer.")
+    not_applicable: Text = Field(
+        "Not applicable", description="Label of the 'not applicable' answer."
+    )
+
+
+class QuestionModel(_Model):
+    """One self-assessment statement, coded to the TDF domains and COM-B components it probes."""
+
+    id: QuestionId = Field(description="Stable id, e.g. 'q-know-duties'.")
+    text: Text = Field(description="The statement, in plain words, to agree or disagree with.")
+    section: Section = Field(description="capability, opportunity or motivation.")
+    tdf: list[EntityId] = Field(min_length=1, description="TDF domain ids, e.g. tdf:knowledge.")
+    comb: list[EntityId] = Field(
+        min_length=1, description="COM-B component ids (the six components only)."
+    )
+    reverse: bool = Field(
+        False, description="True when agreeing signals a barrier (reverse-keyed statement)."
+    )
+    help: str | None = Field(None, description="A plain-words explanation shown on request.")
+    replaces: bool = Field(False, description="In an overlay: replace the packaged question.")
+
+
+class QuestionBankModel(_Model):
+    """questions.yaml: the self-assessment question bank."""
+
+    scale: ScaleModel | None = Field(
+        None, description="The answer scale (required in the packaged bank)."
+    )
+    note: str | None = Field(None, description="How the bank was written; caveats.")
+    items: list[QuestionModel] = Field(description="The questions, in the order they are asked.")
+
+
+class ResponseModel(_Model):
+    """One respondent's answers, as kept in a case file's `assessment` key."""
+
+    respondent: str | None = Field(None, description="Who answered (optional).")
+    source: str | None = Field(None, description="Where the answers came from, after a merge.")
+    answers: dict[str, AnswerValue] = Field(
+        default_factory=dict, description="Question id → 1-5, dont-know or not-applicable."
+    )
+    notes: dict[str, Text] = Field(default_factory=dict, description="Question id → note.")
+    comments: str | None = Field(None, description="Anything else the respondent added.")
+
+
+class AssessmentModel(_Model):
+    """The `assessment` key of a case made by `combmap assess`: everything needed to resume."""
+
+    format: Literal["combmap.assessment/1"] = Field(description="Format marker.")
+    ontology: str | None = Field(None, description="Ontology version the questions came from.")
+    position: str | None = Field(None, description="Question on screen when last saved.")
+    skipped: list[str] = Field(default_factory=list, description="Questions left for later.")
+    respondents: list[ResponseModel] = Field(
+        min_length=1, description="One entry for a personal assessment; several after a merge."
+    )
+
+
 def validation_issues(error: ValidationError, doc: Document) -> list[Issue]:
     """Turn pydantic's errors into located Issues, worded for a person."""
     issues = []
@@ -316,7 +399,7 @@ def validation_issues(error: ValidationError, doc: Document) -> list[Issue]:
         if kind == "extra_forbidden":
             message = f"unknown key {path[-1]!r}" if path else "unknown key"
             allowed = _allowed_keys(error, item)
-            if allowed:
+            if allowed and path:
                 from difflib import get_close_matches
 
                 close = get_close_matches(str(path[-1]), allowed, n=1)
@@ -337,7 +420,12 @@ def validation_issues(error: ValidationError, doc: Document) -> list[Issue]:
             issues.append(doc.issue(path, f"expected a list, e.g. [a, b] (got {shown})"))
             continue
         if kind == "string_pattern_mismatch":
-            issues.append(doc.issue(path, f"{got!r} is not a valid id: {_PATTERN_HELP.get(item['ctx']['pattern'], 'see docs/formats.md')}"))
+            issues.append(
+                doc.issue(
+                    path,
+                    f"{got!r} is not a valid id: {_PATTERN_HELP.get(item['ctx']['pattern'], 'see docs/formats.md')}",
+                )
+            )
             continue
         issues.append(doc.issue(path, f"{item['msg'].lower()} (got {shown})"))
     return issues
@@ -346,11 +434,16 @@ def validation_issues(error: ValidationError, doc: Document) -> list[Issue]:
 _PATTERN_HELP = {
     ID_PATTERN: "use a lower-case prefix, a colon and a local part, e.g. 'tdf:knowledge' or 'bct:1.1'",
     SLUG_PATTERN: "use lower-case letters, digits and hyphens, e.g. 'statutory-duties'",
+    QUESTION_ID_PATTERN: "use 'q-' then lower-case letters, digits and hyphens, e.g. 'q-know-duties'",
 }
 
 
+_INTERNAL = re.compile(r"^(function-(after|before|wrap|plain)\[|\[key\]$)")
+
+
 def _is_internal(part: Any) -> bool:
-    return isinstance(part, str) and (part.startswith("function-") or part in {"[key]"})
+    """Whether a location part is pydantic's own (a validator or dict-key marker), not a key."""
+    return isinstance(part, str) and bool(_INTERNAL.match(part))
 
 
 def _allowed_keys(error: ValidationError, item: Any) -> list[str]:
@@ -388,9 +481,13 @@ _MODELS: dict[str, type[BaseModel]] = {
     m.__name__: m
     for m in (EntityFileModel, ReferenceFileModel, LinkSetModel, ManifestModel, CaseFileModel)
 }
+_MODELS.update({m.__name__: m for m in (QuestionBankModel, AssessmentModel)})
 
 __all__ = [
+    "DONT_KNOW",
+    "NOT_APPLICABLE",
     "RELATION_KINDS",
+    "AssessmentModel",
     "BarrierKind",
     "CaseFileModel",
     "EntityFileModel",
@@ -398,8 +495,13 @@ __all__ = [
     "Kind",
     "LinkSetModel",
     "ManifestModel",
+    "QuestionBankModel",
+    "QuestionModel",
     "ReferenceFileModel",
     "Relation",
+    "ResponseModel",
+    "ScaleModel",
+    "Section",
     "Status",
     "format_path",
     "validation_issues",

@@ -112,8 +112,34 @@ class _Builder:
         return self.scalars.construct_object(node)
 
 
+def _too_deep(text: str) -> bool:
+    """Whether nesting exceeds MAX_DEPTH, checked on the event stream, which does not recurse.
+
+    libyaml's composer recurses in C and crashes the process on tens of thousands of nested
+    brackets, so deep input must be caught before composing. Each level of nesting needs one
+    of these characters, so most files are cleared by counting them.
+    """
+    if sum(text.count(c) for c in "[{-:?") < 5_000:
+        return False
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return True
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return False  # composing reports the error with its location
+    return False
+
+
 def parse_yaml(text: str, file: str) -> Document:
     """Parse YAML text into a Document, refusing anything beyond plain data."""
+    if _too_deep(text):
+        issue = Issue(file, None, "", f"nesting deeper than {MAX_DEPTH} levels is not accepted")
+        raise InputError(f"{file} is not a plain YAML data file", [issue])
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
