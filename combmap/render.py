@@ -24,9 +24,19 @@ if TYPE_CHECKING:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#!|<>&~$^])")
 
 
+# Characters that never belong in rendered text: C0/C1 controls (terminal escape sequences)
+# and bidirectional overrides, which could reorder what a reader sees (U+202E).
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: str) -> str:
+    """Untrusted text on one line, with control and bidi-override characters removed."""
+    return " ".join(_INVISIBLE.sub(" ", text).split())
+
+
 def md_escape(text: str) -> str:
     """Escape text for Markdown so it renders literally and carries no HTML."""
-    flat = " ".join(text.split())
+    flat = plain(text)
     return _MD_SPECIAL.sub(lambda m: "&amp;" if m.group(1) == "&" else _md_char(m.group(1)), flat)
 
 
@@ -362,10 +372,10 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
 
 def explain_lines(item: RankedItem, plan: Plan, ontology: Ontology) -> list[str]:
     """One item's reasoning as plain lines (the caller escapes for its medium)."""
-    texts = {b.id: b.text for b in plan.barriers}
-    lines = [f"{item.label} ({item.id}), {item.kind}"]
+    texts = {b.id: plain(b.text) for b in plan.barriers}
+    lines = [f"{plain(item.label)} ({item.id}), {item.kind}"]
     if item.excluded is not None:
-        lines.append(f"EXCLUDED: {item.excluded.reason}")
+        lines.append(f"EXCLUDED: {plain(item.excluded.reason)}")
     lines.append(
         f"rank {item.rank}, score {_fmt(item.score)}, addresses {len(item.barriers)} barrier(s)"
     )

@@ -1,0 +1,460 @@
+"""Client reports: one self-contained HTML page, or Markdown with a Mermaid diagram.
+
+The HTML page makes no request of its own: styles are inline, there is no script, no web font
+and no remote image, and a Content-Security-Policy says so to the browser as well. Every string
+from the case goes through `html.escape`; the diagram's SVG is sanitised (no script, no event
+handler attributes, no link out of the page) before it is inlined, although DOT labels are
+escaped already. Links to sources are printed as text, not as hyperlinks.
+"""
+
+from __future__ import annotations
+
+import html
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from combmap.errors import RenderError
+from combmap.ontology import Ontology, sort_key
+from combmap.plan import Plan, RankedItem
+from combmap.render import plan_markdown, reference_text
+from combmap.schema import Kind
+
+if TYPE_CHECKING:
+    from combmap.case import Case
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+#: Elements that can run code, load something or embed another document.
+_UNSAFE_ELEMENTS = {
+    "script", "foreignobject", "iframe", "object", "embed", "image", "use", "audio", "video",
+    "style", "handler", "listener", "set", "animate", "animatemotion", "animatetransform",
+}
+_Add = Callable[[str], None]
+_JUDGEMENT_MARK = {"pass": "✓ pass", "unsure": "? unsure", "fail": "✗ fail"}
+
+
+def esc(text: object) -> str:
+    """HTML-escape any value, quotes included."""
+    return html.escape(str(text), quote=True)
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1].lower()
+
+
+def sanitize_svg(svg: str) -> str:
+    """Return the SVG with scripts, event handlers and outside links removed.
+
+    Raises:
+        RenderError: the text is not well-formed SVG.
+    """
+    try:
+        root = ET.fromstring(svg.encode("utf-8"))
+    except ET.ParseError as error:
+        raise RenderError(f"the diagram's SVG is not well-formed XML: {error}") from None
+    if _local(root.tag) != "svg":
+        raise RenderError("the diagram is not an SVG document")
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if not isinstance(child.tag, str) or _local(child.tag) in _UNSAFE_ELEMENTS:
+                parent.remove(child)
+    for element in root.iter():
+        for name in list(element.attrib):
+            local = _local(name)
+            value = element.attrib[name].strip().lower()
+            if (
+                local.startswith("on")
+                or (local == "href" and not value.startswith("#"))
+                or ("url(" in value and "url(#" not in value)
+                or "javascript:" in value
+            ):
+                del element.attrib[name]
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    return ET.tostring(root, encoding="unicode")
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+_CSS = """
+:root { --ink: #1a1a1a; --muted: #555; --rule: #d0d0d0; --warn: #8a3b00; --band: #f5f5f5; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: var(--ink); margin: 0 auto; max-width: 72rem; padding: 1.5rem 2rem 4rem; line-height: 1.45; }
+h1 { font-size: 1.7rem; margin: 0 0 .3rem; }
+h2 { font-size: 1.3rem; margin-top: 2.2rem; border-bottom: 2px solid var(--ink); padding-bottom: .2rem; }
+h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
+.meta, .note, figcaption { color: var(--muted); font-size: .92rem; }
+nav ol { columns: 2; font-size: .92rem; }
+table { border-collapse: collapse; width: 100%; margin: .6rem 0 1rem; font-size: .92rem; }
+th, td { border: 1px solid var(--rule); padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: var(--band); }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; }
+.flag { color: var(--warn); font-weight: 600; }
+.tag { display: inline-block; border: 1px solid var(--rule); border-radius: .6rem; padding: 0 .45rem;
+  font-size: .8rem; white-space: nowrap; }
+.summary { background: var(--band); border-left: 4px solid var(--ink); padding: .6rem 1rem; }
+figure { margin: 1rem 0; overflow-x: auto; border: 1px solid var(--rule); padding: .5rem; }
+figure svg { max-width: 100%; height: auto; display: block; }
+.worksheet td.blank { min-width: 6.5rem; height: 2.2rem; }
+.worksheet td.pass { background: #e3f1ea; } .worksheet td.unsure { background: #fdf6d8; }
+.worksheet td.fail { background: #fbe3d6; }
+ul.why li { margin-bottom: .3rem; }
+bdi { unicode-bidi: isolate; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  nav { display: none; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  table, figure, li { break-inside: avoid; page-break-inside: avoid; }
+  figure { border: none; overflow: visible; }
+  section.diagram, section.worksheet { break-before: page; page-break-before: always; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
+
+
+def _t(text: object) -> str:
+    """Case text: escaped, and isolated so right-to-left text cannot reorder what follows."""
+    return f"<bdi>{esc(text)}</bdi>"
+
+
+def _label(ontology: Ontology, entity_id: str) -> str:
+    entity = ontology.entities.get(entity_id)
+    return entity.label if entity else entity_id
+
+
+def _anchor(kind: str, key: str) -> str:
+    return esc(f"{kind}-{key}".replace(":", "-"))
+
+
+def plan_html(
+    plan: Plan,
+    ontology: Ontology,
+    case: Case,
+    *,
+    svg: str | None,
+    date: str | None = None,
+    top: int = 3,
+) -> str:
+    """A complete, self-contained HTML report of the plan for a client.
+
+    Args:
+        plan: the plan, from `make_plan(case, ontology)`.
+        ontology: its ontology (labels, criteria, references).
+        case: the case (behaviour, groups, evidence, APEASE worksheet).
+        svg: the diagram as SVG (from `render`), inlined after sanitising; None leaves it out.
+        date: printed under the title; none by default so the page is deterministic.
+        top: techniques per bundle function in the APEASE worksheet.
+
+    Raises:
+        RenderError: `svg` is not well-formed SVG.
+    """
+    texts = {b.id: b.text for b in plan.barriers}
+    groups = {g.id: g.label for g in case.groups}
+    out: list[str] = []
+    add = out.append
+    title = plan.case["title"]
+    add("<!DOCTYPE html>")
+    add('<html lang="en"><head><meta charset="utf-8">')
+    add(f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">')
+    add('<meta name="referrer" content="no-referrer">')
+    add('<meta name="viewport" content="width=device-width, initial-scale=1">')
+    add(f"<title>Intervention plan: {esc(title)}</title>")
+    add(f"<style>{_CSS}</style></head><body>")
+    add("<header>")
+    add(f"<h1>Intervention plan: {_t(title)}</h1>")
+    profile = ontology.manifest.profiles.get(plan.profile)
+    meta = [f"Case <code>{esc(plan.case['id'])}</code>", f"ontology {esc(plan.ontology)}", f"profile <code>{esc(plan.profile)}</code>" + (f" ({esc(profile.title)})" if profile else "")]
+    if date:
+        meta.append(esc(date))
+    add(f'<p class="meta">{" · ".join(meta)}</p>')
+    add("</header>")
+    sections = [
+        ("summary", "Summary"), ("behaviour", "Target behaviour"), ("diagram", "Diagram"),
+        ("priorities", "Priorities"), ("functions", "Intervention functions"), ("bundle", "Minimal bundle"),
+        ("policies", "Policy categories"), ("techniques", "Behaviour change techniques"),
+        ("excluded", "Excluded after APEASE"), ("rationale", "Rationale"), ("unverified", "Unverified links"),
+        ("worksheet", "APEASE worksheet"), ("barriers", "Barriers and enablers"), ("references", "References"),
+    ]
+    add('<nav aria-label="Contents"><ol>' + "".join(f'<li><a href="#{key}">{name}</a></li>' for key, name in sections) + "</ol></nav>")
+
+    _summary(add, plan, case)
+    _behaviour(add, case)
+    add('<section id="diagram" class="diagram"><h2>Diagram</h2>')
+    if svg is None:
+        add('<p class="note">No diagram in this report.</p>')
+    else:
+        add(f'<figure>{sanitize_svg(svg)}<figcaption>Barriers and enablers (left) through TDF domains and COM-B components to intervention functions, their top techniques and policy categories. Line width: weighted number of barriers flowing through a line. Solid: verified link or the case\'s own code; dotted: secondary source; dashed: unverified link; grey: excluded after APEASE. Double border: enabler; thick border: in the minimal bundle.</figcaption></figure>')
+    add("</section>")
+    _priorities(add, plan)
+    _functions(add, plan)
+    _bundle(add, plan, texts)
+    _policies(add, plan, ontology)
+    _techniques(add, plan, ontology)
+    _excluded(add, plan)
+    _rationale(add, plan, ontology, texts)
+    _unverified(add, plan, ontology)
+    _worksheet(add, plan, ontology, case, top)
+    _barriers(add, plan, ontology, case, groups)
+    _references(add, plan, ontology)
+    add('<footer class="note"><p>Made with combmap. Scores and routes are explained in the Rationale; the method is documented in combmap\'s docs/method.md.</p></footer>')
+    add("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _summary(add: _Add, plan: Plan, case: Case) -> None:
+    info = case.info
+    add('<section id="summary"><h2>Summary</h2>')
+    barriers = [b for b in plan.barriers if b.kind != "enabler"]
+    enablers = [b for b in plan.barriers if b.kind == "enabler"]
+    points = [f"{len(barriers)} barriers (of which {sum(b.kind == 'both' for b in barriers)} also enablers) and {len(enablers)} enablers were coded."]
+    if plan.priorities.components:
+        top_components = ", ".join(esc(p.label) for p in plan.priorities.components[:3])
+        points.append(f"The COM-B components raised most: {top_components}.")
+    if plan.functions:
+        best = plan.functions[0]
+        points.append(f"The highest-scoring intervention function is <strong>{esc(best.label)}</strong> (score {best.score:.2f}, {len(best.barriers)} barriers).")
+    if plan.bundle.functions:
+        names = ", ".join(f"<strong>{esc(s.label)}</strong>" for s in plan.bundle.functions)
+        points.append(f"The minimal bundle, {len(plan.bundle.functions)} function(s) that together address {len(plan.bundle.covered)} barrier(s): {names}.")
+    if plan.bundle.uncovered:
+        points.append(f'<span class="flag">{len(plan.bundle.uncovered)} barrier(s) are addressed by no available function.</span>')
+    if plan.unverified_links:
+        points.append(f'<span class="flag">{len(plan.unverified_links)} unverified link(s) are used</span>; they are listed under Unverified links.')
+    add('<div class="summary"><ul>' + "".join(f"<li>{p}</li>" for p in points) + "</ul></div>")
+    facts = [
+        ("Organisation", info.organisation), ("Sector", info.sector), ("Setting", info.setting),
+        ("Date", info.date), ("Source", info.source.citation if info.source else None),
+        ("DOI", info.source.doi if info.source else None), ("URL", info.source.url if info.source else None),
+        ("Coded by", info.coded_by), ("Notes", info.notes),
+    ]
+    rows = "".join(f"<dt>{name}</dt><dd>{_t(value)}</dd>" for name, value in facts if value)
+    if rows:
+        add(f'<dl class="facts">{rows}</dl>')
+    for warning in plan.warnings:
+        add(f'<p class="flag">Warning: {_t(warning)}</p>')
+    add("</section>")
+
+
+def _behaviour(add: _Add, case: Case) -> None:
+    behaviour = case.behaviour
+    add('<section id="behaviour"><h2>Target behaviour</h2>')
+    add(f"<p><strong>{_t(behaviour.target)}</strong></p>")
+    facts = [
+        ("Who", behaviour.who), ("What", behaviour.what), ("Where", behaviour.where),
+        ("When", behaviour.when), ("How often", behaviour.how_often), ("With whom", behaviour.with_whom),
+    ]
+    rows = "".join(f"<dt>{name}</dt><dd>{_t(value) if value else '<span class=note>not specified</span>'}</dd>" for name, value in facts)
+    add(f'<dl class="facts">{rows}</dl></section>')
+
+
+def _priorities(add: _Add, plan: Plan) -> None:
+    add('<section id="priorities"><h2>Priorities</h2>')
+    add('<p class="note">Ranked as the TDF guide judges importance: frequency, then elaboration, then conflicting evidence. "=" marks a tie.</p>')
+    for title, rows in (("COM-B components", plan.priorities.components), ("TDF domains", plan.priorities.domains)):
+        add(f"<h3>{title}</h3><table><thead><tr><th>rank</th><th>{title[:-1]}</th><th>frequency</th><th>elaboration</th><th>conflicting</th><th>barriers</th><th>enablers</th></tr></thead><tbody>")
+        for p in rows:
+            rank = f"={p.rank}" if p.tie else str(p.rank)
+            add(f'<tr><td class="num">{rank}</td><td>{esc(p.label)}</td><td class="num">{p.frequency}</td><td class="num">{p.elaboration}</td><td>{"yes" if p.conflicting else ""}</td><td class="num">{len(p.barriers)}</td><td class="num">{len(p.enablers)}</td></tr>')
+        add("</tbody></table>")
+    add("</section>")
+
+
+def _flag(item: RankedItem) -> str:
+    return ' <span class="flag">unverified route</span>' if item.unverified else ""
+
+
+def _functions(add: _Add, plan: Plan) -> None:
+    bundle = {s.id for s in plan.bundle.functions}
+    add('<section id="functions"><h2>Intervention functions</h2>')
+    add("<table><thead><tr><th>rank</th><th>function</th><th>score</th><th>barriers addressed</th><th>top techniques</th><th></th></tr></thead><tbody>")
+    for f in plan.functions:
+        techniques = "; ".join(f"{esc(t.id.removeprefix('bct:'))} {esc(t.label)}" for t in f.techniques[:5]) or "none linked"
+        tags = ('<span class="tag">bundle</span>' if f.id in bundle else "") + _flag(f)
+        add(f'<tr><td class="num">{f.rank}</td><td><a href="#{_anchor("why", f.id)}">{esc(f.label)}</a></td><td class="num">{f.score:.2f}</td><td class="num">{len(f.barriers)}</td><td>{techniques}</td><td>{tags}</td></tr>')
+    add("</tbody></table></section>")
+
+
+def _bundle(add: _Add, plan: Plan, texts: dict[str, str]) -> None:
+    add('<section id="bundle"><h2>Minimal bundle</h2>')
+    add('<p class="note">The fewest functions that together address every barrier they can, chosen greedily by the weighted barriers each adds.</p><ol>')
+    for step in plan.bundle.functions:
+        techniques = "; ".join(f"{esc(t.label)} ({esc(t.id)})" for t in step.techniques) or "none linked"
+        added = "".join(f"<li>{_t(texts.get(b, b))}</li>" for b in step.adds)
+        add(f"<li><strong>{esc(step.label)}</strong>: adds {len(step.adds)} barrier(s), addresses {len(step.barriers)}. Techniques: {techniques}.<details><summary>Barriers it adds</summary><ul>{added}</ul></details></li>")
+    add("</ol>")
+    if plan.bundle.uncovered:
+        add('<p class="flag">Not addressed by any available function:</p><ul>' + "".join(f"<li>{_t(texts.get(b, b))}</li>" for b in plan.bundle.uncovered) + "</ul>")
+    add("</section>")
+
+
+def _policies(add: _Add, plan: Plan, ontology: Ontology) -> None:
+    add('<section id="policies"><h2>Policy categories</h2>')
+    add('<p class="note">Scored by the weight of the ranked functions each can deliver. <em>Candidate</em>: serves a function of the bundle; <em>common lever</em>: serves every one.</p>')
+    add("<table><thead><tr><th>rank</th><th>policy category</th><th>score</th><th>delivers</th><th>bundle</th><th></th></tr></thead><tbody>")
+    for p in plan.policies:
+        serves = ", ".join(esc(_label(ontology, f)) for f in p.functions)
+        role = "common lever" if p.common else "candidate" if p.candidate else ""
+        add(f'<tr><td class="num">{p.rank}</td><td><a href="#{_anchor("why", p.id)}">{esc(p.label)}</a></td><td class="num">{p.score:.2f}</td><td>{serves}</td><td>{role}</td><td>{_flag(p)}</td></tr>')
+    add("</tbody></table></section>")
+
+
+def _techniques(add: _Add, plan: Plan, ontology: Ontology) -> None:
+    add('<section id="techniques"><h2>Behaviour change techniques</h2>')
+    add("<table><thead><tr><th>rank</th><th>technique</th><th>score</th><th>barriers</th><th>functions</th><th></th></tr></thead><tbody>")
+    for t in plan.techniques:
+        functions = ", ".join(esc(_label(ontology, f)) for f in t.functions)
+        add(f'<tr><td class="num">{t.rank}</td><td><a href="#{_anchor("why", t.id)}">{esc(t.id.removeprefix("bct:"))} {esc(t.label)}</a></td><td class="num">{t.score:.2f}</td><td class="num">{len(t.barriers)}</td><td>{functions}</td><td>{_flag(t)}</td></tr>')
+    add("</tbody></table><h3>Techniques by function</h3><dl class=\"facts\">")
+    for f in plan.functions:
+        listed = "; ".join(f"{esc(t.label)} ({esc(t.id)}, {t.score:.2f})" for t in f.techniques) or "no technique linked"
+        add(f"<dt>{esc(f.label)}</dt><dd>{listed}</dd>")
+    add("</dl></section>")
+
+
+def _excluded(add: _Add, plan: Plan) -> None:
+    add('<section id="excluded"><h2>Excluded after APEASE</h2>')
+    if not plan.excluded:
+        add('<p class="note">Nothing was excluded.</p></section>')
+        return
+    add("<table><thead><tr><th>option</th><th>kind</th><th>reason</th><th>would have scored</th></tr></thead><tbody>")
+    for item in plan.excluded:
+        reason = item.excluded.reason if item.excluded else ""
+        add(f'<tr><td>{esc(item.label)} (<code>{esc(item.id)}</code>)</td><td>{esc(item.kind)}</td><td>{_t(reason)}</td><td class="num">{item.score:.2f}</td></tr>')
+    add("</tbody></table></section>")
+
+
+def _citation(link_ref: str, locator: str | None, status: str) -> str:
+    where = f", {esc(locator)}" if locator else ""
+    return f'<a href="#{_anchor("ref", link_ref)}">{esc(link_ref)}</a>{where} ({esc(status)})'
+
+
+def _rationale(add: _Add, plan: Plan, ontology: Ontology, texts: dict[str, str]) -> None:
+    add('<section id="rationale"><h2>Rationale</h2>')
+    add('<p class="note">For every recommendation, each barrier it addresses and the best route to it, with the sources of each link.</p>')
+    for heading, items in (("Intervention functions", plan.functions), ("Policy categories", plan.policies), ("Behaviour change techniques", plan.techniques)):
+        add(f"<h3>{heading}</h3>")
+        for item in items:
+            add(f'<h4 id="{_anchor("why", item.id)}">{esc(item.label)} <code>{esc(item.id)}</code>{_flag(item)}</h4><ul class="why">')
+            for reason in item.why:
+                if reason.barrier not in item.barriers:
+                    continue
+                steps = " → ".join(esc(_label(ontology, part)) for part in reason.path[1:])
+                cites = "; ".join(sorted({_citation(link.ref, link.locator, link.status) for link in reason.links}))
+                mark = ' <span class="flag">unverified</span>' if reason.unverified else ""
+                add(f"<li>“{_t(texts.get(reason.barrier, reason.barrier))}” → {steps} [{cites}]{mark}</li>")
+            if item.enablers:
+                enablers = "".join(f"<li>{_t(texts.get(e, e))}</li>" for e in item.enablers)
+                add(f"<li>Builds on {len(item.enablers)} enabler(s):<ul>{enablers}</ul></li>")
+            add("</ul>")
+    add("</section>")
+
+
+def _unverified(add: _Add, plan: Plan, ontology: Ontology) -> None:
+    add('<section id="unverified"><h2>Unverified links</h2>')
+    if not plan.unverified_links:
+        add('<p class="note">No recommendation rests on an unverified link.</p></section>')
+        return
+    add('<p class="note">Links the recommendations rest on that combmap\'s authors could not check in the primary source. Treat the items that depend on them with care.</p>')
+    add("<table><thead><tr><th>from</th><th>to</th><th>source</th><th>link set</th></tr></thead><tbody>")
+    for link in plan.unverified_links:
+        add(f"<tr><td>{esc(_label(ontology, link.source))}</td><td>{esc(_label(ontology, link.target))}</td><td>{_citation(link.ref, link.locator, link.status)}</td><td><code>{esc(link.set)}</code></td></tr>")
+    add("</tbody></table></section>")
+
+
+def _worksheet(add: _Add, plan: Plan, ontology: Ontology, case: Case, top: int) -> None:
+    criteria = ontology.of_kind(Kind.CRITERION)
+    judged = {option: dict(judgements) for option, judgements in case.apease}
+    options: list[tuple[str, str]] = []
+    for step in plan.bundle.functions:
+        options.append((step.id, step.label))
+        function = next((f for f in plan.functions if f.id == step.id), None)
+        for technique in (function.techniques if function else step.techniques)[:top]:
+            options.append((technique.id, f"{technique.id.removeprefix('bct:')} {technique.label}"))
+    seen: set[str] = set()
+    add('<section id="worksheet" class="worksheet"><h2>APEASE worksheet</h2>')
+    add('<p class="note">Judge each option of the minimal bundle and its top techniques against the APEASE criteria (Michie, Atkins &amp; West 2014): pass, unsure or fail, with a note. Judgements already recorded in the case are filled in.</p>')
+    add("<table><thead><tr><th>option</th>" + "".join(f"<th>{esc(c.label)}</th>" for c in criteria) + "</tr></thead><tbody>")
+    for option, name in options:
+        if option in seen:
+            continue
+        seen.add(option)
+        cells = []
+        for criterion in criteria:
+            value = judged.get(option, {}).get(criterion.id)
+            if value is None:
+                cells.append('<td class="blank"></td>')
+            else:
+                cells.append(f'<td class="{esc(value.value)}">{esc(_JUDGEMENT_MARK.get(value.value, value.value))}</td>')
+        indent = "&nbsp;&nbsp;&nbsp;" if option.startswith("bct:") else ""
+        add(f"<tr><td>{indent}{esc(name)}</td>{''.join(cells)}</tr>")
+    add("</tbody></table></section>")
+
+
+def _barriers(add: _Add, plan: Plan, ontology: Ontology, case: Case, groups: dict[str, str]) -> None:
+    by_id = {b.id: b for b in case.barriers}
+    add('<section id="barriers"><h2>Barriers and enablers</h2>')
+    add("<table><thead><tr><th>id</th><th>barrier or enabler</th><th>kind</th><th>codes</th><th>load</th><th>group</th><th>evidence</th></tr></thead><tbody>")
+    for barrier in plan.barriers:
+        source = by_id.get(barrier.id)
+        codes = ", ".join(esc(_label(ontology, c)) for c in (*barrier.domains, *barrier.components))
+        group = _t(groups.get(barrier.group, barrier.group)) if barrier.group else ""
+        evidence = "".join(f"<li>{_t(quote)}</li>" for quote in (source.evidence if source else ()))
+        notes = f'<p class="note">{_t(source.notes)}</p>' if source and source.notes else ""
+        add(f'<tr id="{_anchor("barrier", barrier.id)}"><td><code>{esc(barrier.id)}</code></td><td>{_t(barrier.text)}{notes}</td><td>{esc(barrier.kind)}</td><td>{codes}</td><td class="num">{barrier.load:g}</td><td>{group}</td><td>{"<ul>" + evidence + "</ul>" if evidence else ""}</td></tr>')
+    add("</tbody></table></section>")
+
+
+def cited_keys(plan: Plan) -> list[str]:
+    """Reference keys of every link a recommendation or an unverified link rests on."""
+    keys = {link.ref for item in (*plan.functions, *plan.policies, *plan.techniques) for reason in item.why for link in reason.links}
+    keys.update(link.ref for link in plan.unverified_links)
+    return sorted(keys, key=sort_key)
+
+
+def _references(add: _Add, plan: Plan, ontology: Ontology) -> None:
+    add('<section id="references"><h2>References</h2><ol>')
+    for key in cited_keys(plan):
+        ref = ontology.references.get(key)
+        if ref is None:
+            continue
+        extra = f" {esc(ref.url)}" if ref.url and not ref.doi else ""
+        add(f'<li id="{_anchor("ref", key)}"><strong>{esc(key)}</strong>: {esc(reference_text(ref))}{extra}</li>')
+    add("</ol></section>")
+
+
+# --- Markdown -----------------------------------------------------------------------------------
+
+
+def plan_report_markdown(
+    plan: Plan,
+    ontology: Ontology,
+    *,
+    top: int = 3,
+    focus: str | None = None,
+    layers: list[str] | tuple[str, ...] | None = None,
+    date: str | None = None,
+) -> str:
+    """The Markdown plan report followed by the diagram as a Mermaid block.
+
+    Raises:
+        UnknownIdError: `focus` names nothing in the diagram.
+        RenderError: `layers` names an unknown layer.
+    """
+    from combmap.diagram import plan_mermaid
+
+    mermaid = plan_mermaid(plan, ontology, top=top, focus=focus, layers=layers, date=date)
+    if "```" in mermaid:  # impossible: the Mermaid writer encodes backticks; refuse rather than break the fence
+        raise RenderError("the Mermaid diagram would break its Markdown fence")
+    body = plan_markdown(plan, ontology).rstrip("\n")
+    return f"{body}\n\n## Diagram\n\n```mermaid\n{mermaid}```\n"
+
+
+__all__ = ["cited_keys", "plan_html", "plan_report_markdown", "sanitize_svg"]

@@ -1,0 +1,314 @@
+"""Diagrams: DOT and Mermaid content, escaping of hostile case text, both renderers, golden files."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from combmap import Ontology, Plan, RenderError, UnknownIdError, load_case, make_plan
+from combmap import diagram as dg
+from combmap.cli import main
+
+from .conftest import CASES
+from .hostile import HOSTILE, TITLE, write_hostile_case
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+CASE_FILES = sorted(CASES.glob("*.yaml"))
+BAXTER = CASES / "baxter-2020-cvso.yaml"
+HAVE_SYSTEM = shutil.which("dot") is not None
+HAVE_PURE = dg._pure_executable() is not None
+RENDERERS = [
+    pytest.param("system", marks=pytest.mark.skipif(not HAVE_SYSTEM, reason="system Graphviz `dot` is not installed here (CI installs it)")),
+    pytest.param("pure", marks=pytest.mark.skipif(not HAVE_PURE, reason="graphviz-pure is not installed")),
+]
+
+
+@pytest.fixture(scope="module")
+def baxter(onto: Ontology) -> Plan:
+    return make_plan(load_case(BAXTER, onto), onto)
+
+
+@pytest.fixture(scope="module")
+def hostile(onto: Ontology, tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    path = write_hostile_case(tmp_path_factory.mktemp("hostile"))
+    return make_plan(load_case(path, onto), onto)
+
+
+def _svg_checks(svg: bytes) -> ET.Element:
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    for element in root.iter():
+        assert not element.tag.lower().endswith("script"), "script element in SVG"
+        assert not element.tag.lower().endswith("foreignobject")
+        for name in element.attrib:
+            assert not name.rsplit("}", 1)[-1].lower().startswith("on"), f"event attribute {name}"
+    return root
+
+
+def _texts(root: ET.Element) -> str:
+    return "\n".join("".join(el.itertext()) for el in root.iter() if el.tag.endswith("text"))
+
+
+# --- escaping ---------------------------------------------------------------------------------
+
+
+def test_dot_escape_doubles_backslashes_then_quotes() -> None:
+    assert dg.dot_escape('a\\nb "c"') == 'a\\\\nb \\"c\\"'
+    assert dg.dot_escape("x\\") == "x\\\\"
+    assert dg.dot_escape("one\ntwo\tthree\u202e") == "one two three"
+
+
+def test_mermaid_escape_leaves_only_safe_characters() -> None:
+    for text in HOSTILE:
+        encoded = dg.mermaid_escape(text)
+        assert re.fullmatch(r"(?:[^\W_]|[ .,()/]|#\d+;)*", encoded), encoded[:80]
+
+
+def test_wrap_truncates_and_cleans() -> None:
+    lines = dg.wrap("x " * 500)
+    assert len(lines) == dg.MAX_LINES and lines[-1].endswith("…")
+    assert all(len(line) <= dg.WRAP for line in lines)
+    assert dg.wrap("a\nb\x1b") == ["a b"]
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_hostile_dot_renders_to_safe_svg(hostile: Plan, onto: Ontology, renderer: str) -> None:
+    source = dg.plan_digraph(hostile, onto, date='2026-01-01 "\\N"').source
+    root = _svg_checks(dg.render(source, "svg", renderer=renderer))
+    text = _texts(root)
+    # Escaped, not interpreted: the backslash sequences and markup print as written.
+    assert "literal \\n newline," in text and "\\l left, \\r right," in text
+    assert "&lt;" not in text and "<script>alert(1)</script>" in text
+    assert "Hostile \"case\" <script>alert(1)</script>" in text
+    assert "{} { curly } braces" in text and "node [shape=box]" in text
+    assert "excluded (apease)" in text.lower()
+
+
+def test_hostile_dot_has_no_raw_case_text(hostile: Plan, onto: Ontology) -> None:
+    source = dg.plan_digraph(hostile, onto).source
+    for line in source.splitlines():
+        # Every quoted string is closed on its own line: no newline from case text leaks out.
+        unescaped_quotes = re.sub(r"\\.", "", line).count('"')
+        assert unescaped_quotes % 2 == 0, line[:120]
+    assert "=<<B>html" not in source and '"<<B>html label</B>>\\l"' in source  # quoted, never HTML-like
+    assert "\x1b" not in source and "\u202e" not in source
+
+
+def test_hostile_mermaid_lines_follow_the_grammar(hostile: Plan, onto: Ontology) -> None:
+    text = dg.plan_mermaid(hostile, onto)
+    label = r'"(?:(?:[^\W_]|[ .,()/]|#\d+;)|<br/>)*"'
+    grammar = re.compile(
+        rf"flowchart LR|  \w+\[{label}\]:::\w+|    \w+\[{label}\]:::\w+|  subgraph \w+\[{label}\]|  end"
+        r"|  \w+ (?:-->|-\.->) \w+|  classDef \w+ [\w:#,. -]+|  linkStyle \d+ [\w:#,. -]+"
+    )
+    for line in text.splitlines():
+        assert grammar.fullmatch(line), line[:160]
+    assert TITLE not in text
+
+
+# --- content --------------------------------------------------------------------------------
+
+
+def test_layers_titles_legend_and_styles(baxter: Plan, onto: Ontology) -> None:
+    source = dg.plan_digraph(baxter, onto).source
+    for title in dg.LAYERS.values():
+        assert title in source
+    assert "rankdir=LR" in source and "rank=same" in source and "Legend" in source
+    assert "style=dashed" in source and dg._UNVERIFIED in source  # unverified links drawn dashed
+    assert "peripheries=2" in source  # enablers
+    assert "penwidth=3" in source  # the bundle
+    assert "#" + "1 · score" in source
+    colours = set(re.findall(r"#[0-9A-Fa-f]{3,8}\b", source))
+    assert all(len(c) == 7 for c in colours), colours  # 6-digit hex only
+    assert set(dg.COMPONENT_COLOURS.values()) <= colours
+
+
+def test_top_limits_techniques_per_function(baxter: Plan, onto: Ontology) -> None:
+    model = dg.diagram_model(baxter, onto, top=1)
+    for function in baxter.functions:
+        techniques = [h for (t, h) in model.edges if t == function.id and h.startswith("bct:")]
+        assert len(techniques) <= 1
+
+
+def test_excluded_options_are_grey_with_reason(hostile: Plan, onto: Ontology) -> None:
+    source = dg.plan_digraph(hostile, onto).source
+    node = next(line for line in source.splitlines() if line.strip().startswith("if_coercion ["))
+    assert "Excluded (APEASE)" in node and dg._GREY_FILL in node and "dashed" in node
+
+
+def test_focus_on_a_function_keeps_only_what_connects(baxter: Plan, onto: Ontology) -> None:
+    model = dg.diagram_model(baxter, onto, focus="Enablement")
+    functions = {k for k, n in model.nodes.items() if n.layer == "functions"}
+    assert functions == {"if:enablement"}
+    enablement = baxter.item("if:enablement")
+    assert enablement is not None
+    barriers = {k.removeprefix("barrier:") for k, n in model.nodes.items() if n.layer == "barriers"}
+    assert barriers == set(enablement.barriers) | set(enablement.enablers)
+
+
+def test_focus_on_a_barrier(baxter: Plan, onto: Ontology) -> None:
+    barrier = baxter.barriers[0]
+    model = dg.diagram_model(baxter, onto, focus=barrier.id)
+    assert [k for k, n in model.nodes.items() if n.layer == "barriers"] == [f"barrier:{barrier.id}"]
+    reached = {f.id for f in baxter.functions if barrier.id in f.barriers + f.enablers}
+    assert {k for k, n in model.nodes.items() if n.layer == "functions"} == reached
+
+
+def test_unknown_focus_suggests(baxter: Plan, onto: Ontology) -> None:
+    with pytest.raises(UnknownIdError, match="did you mean 'if:enablement'"):
+        dg.diagram_model(baxter, onto, focus="enablment")
+
+
+def test_layers_bridge_hidden_columns(baxter: Plan, onto: Ontology) -> None:
+    model = dg.diagram_model(baxter, onto, layers=["barriers,functions"])
+    assert {n.layer for n in model.nodes.values()} == {"barriers", "functions"}
+    assert model.edges and all(t.startswith("barrier:") and h.startswith("if:") for t, h in model.edges)
+    with pytest.raises(RenderError, match="did you mean 'policies'"):
+        dg.diagram_model(baxter, onto, layers=["policy"])
+
+
+def test_output_is_deterministic(baxter: Plan, onto: Ontology) -> None:
+    assert dg.plan_digraph(baxter, onto).source == dg.plan_digraph(baxter, onto).source
+    assert dg.plan_mermaid(baxter, onto) == dg.plan_mermaid(baxter, onto)
+    assert "2031-05-06" not in dg.plan_digraph(baxter, onto).source
+    assert "2031-05-06" in dg.plan_digraph(baxter, onto, date="2031-05-06").source
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=[p.stem for p in CASE_FILES])
+def test_golden_dot_and_mermaid(case_file: Path, onto: Ontology, update_golden: bool) -> None:
+    plan = make_plan(load_case(case_file, onto), onto)
+    written = []
+    for suffix, text in ((".dot", dg.plan_digraph(plan, onto).source), (".mmd", dg.plan_mermaid(plan, onto))):
+        path = GOLDEN / f"{case_file.stem}{suffix}"
+        if update_golden or not path.exists():
+            path.write_text(text, encoding="utf-8")
+            written.append(path.name)
+        assert text == path.read_text(encoding="utf-8"), f"{path.name} changed; review, then run pytest --update-golden"
+    if written and not update_golden:
+        pytest.fail(f"{', '.join(written)} missing and now written; review them and rerun the tests")
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_svg_and_png_render(baxter: Plan, onto: Ontology, renderer: str) -> None:
+    source = dg.plan_digraph(baxter, onto).source
+    root = _svg_checks(dg.render(source, "svg", renderer=renderer))
+    assert "Enablement" in _texts(root)
+    png = dg.render(source, "png", renderer=renderer)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 50_000
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_renderer_forced_by_environment(monkeypatch: pytest.MonkeyPatch, renderer: str) -> None:
+    monkeypatch.setenv(dg.RENDERER_ENV, renderer)
+    svg = dg.render("digraph { a -> b }", "svg")
+    marker = b"graphviz-pure" if renderer == "pure" else b"Generated by graphviz"
+    assert marker in svg
+    assert (renderer == "pure") == (b"graphviz-pure" in svg)
+
+
+def test_pdf_through_system_graphviz() -> None:
+    if not HAVE_SYSTEM:
+        pytest.skip("system Graphviz `dot` is not installed here (CI installs it)")
+    assert dg.render("digraph { a -> b }", "pdf", renderer="system").startswith(b"%PDF")
+
+
+def test_pdf_through_graphviz_pure_and_svglib() -> None:
+    pytest.importorskip("svglib")
+    assert dg.render("digraph { a -> b }", "pdf", renderer="pure").startswith(b"%PDF")
+
+
+def test_pdf_without_a_route_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dg, "_svg_to_pdf", lambda svg: None)
+    with pytest.raises(RenderError, match=r"combmap\[pdf\]"):
+        dg.render("digraph { a }", "pdf", renderer="pure")
+
+
+def test_render_errors_are_render_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="cannot render 'gif'"):
+        dg.render("digraph { a }", "gif")
+    with pytest.raises(RenderError, match="unknown renderer"):
+        dg.render("digraph { a }", "svg", renderer="cairo")
+    if HAVE_PURE:
+        with pytest.raises(RenderError, match="could not render svg"):
+            dg.render("digraph { a -> ", "svg", renderer="pure")
+    monkeypatch.setattr(dg, "_system_executable", lambda: None)
+    with pytest.raises(RenderError, match="not on PATH"):
+        dg.render("digraph { a }", "svg", renderer="system")
+    monkeypatch.setattr(dg, "_pure_executable", lambda: None)
+    with pytest.raises(RenderError, match="no Graphviz renderer found"):
+        dg.render("digraph { a }", "svg")
+
+
+def test_pure_binary_is_found_beside_the_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not HAVE_PURE:
+        pytest.skip("graphviz-pure is not installed")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    found = dg._pure_executable()
+    assert found is not None and os.access(found, os.X_OK)
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as done:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = done.value.code
+    return (code if isinstance(code, int) else 1), out, err
+
+
+def test_cli_diagram_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(capsys, "diagram", str(BAXTER))
+    assert code == 0, err
+    assert out.startswith("digraph combmap {")
+    code, out, _ = run(capsys, "diagram", str(BAXTER), "--format", "mermaid", "--top", "1", "--layers", "functions", "--layers", "policies")
+    assert code == 0 and out.startswith("flowchart LR") and "tdf_" not in out
+    target = tmp_path / "d.svg"
+    code, _, err = run(capsys, "diagram", str(BAXTER), "-o", str(target), "--focus", "if:training")
+    assert code == 0, err
+    _svg_checks(target.read_bytes())
+    assert [p.name for p in tmp_path.iterdir()] == ["d.svg"]
+
+
+def test_cli_diagram_png(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "d.png"
+    code, _, err = run(capsys, "diagram", str(BAXTER), "-o", str(target), "--renderer", "pure" if HAVE_PURE else "auto")
+    assert code == 0, err
+    assert target.read_bytes().startswith(b"\x89PNG")
+
+
+def test_cli_unknown_focus(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "diagram", str(BAXTER), "--focus", "enablment")
+    assert code == 1
+    assert "did you mean 'if:enablement'" in err and "Traceback" not in err
+
+
+def test_cli_png_needs_an_output_file(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "diagram", str(BAXTER), "--format", "png")
+    assert code == 1 and out == ""
+    assert "binary" in err and "-o" in err
+
+
+@pytest.mark.parametrize("where", ["missing-folder", "file-as-folder"])
+def test_cli_unwritable_output(capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    folder = tmp_path / "nope" if where == "missing-folder" else blocker
+    for command, name in (("diagram", "d.svg"), ("report", "r.html")):
+        code, _, err = run(capsys, command, str(BAXTER), "-o", str(folder / name))
+        assert code == 1, err
+        assert "cannot write" in err and "Traceback" not in err
+
+
+def test_cli_unknown_suffix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "diagram", str(BAXTER), "-o", str(tmp_path / "d.gif"))
+    assert code == 1 and "--format" in err
