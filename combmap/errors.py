@@ -62,3 +62,7 @@ class RenderError(CombmapError):
 
 class OutputError(CombmapError):
     """An output file could not be written."""
+
+
+class AssessmentError(CombmapError):
+    """Self-assessment answers, a session file or a survey could not be read or used."""

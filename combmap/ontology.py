@@ -31,9 +31,13 @@ from combmap.schema import (
     LinkSetModel,
     ManifestModel,
     ProfileModel,
+    QuestionBankModel,
+    QuestionModel,
     ReferenceFileModel,
     ReferenceModel,
     Relation,
+    ScaleModel,
+    Section,
     Status,
     validation_issues,
 )
@@ -129,6 +133,32 @@ class Profile:
         return self.outgoing.get((relation, source), ())
 
 
+@dataclass(frozen=True)
+class Question:
+    """A self-assessment statement, its codes checked against the ontology's TDF → COM-B map."""
+
+    id: str
+    text: str
+    section: Section
+    domains: tuple[str, ...]
+    components: tuple[str, ...]
+    reverse: bool
+    help: str | None
+    origin: str = field(compare=False)
+
+
+@dataclass(frozen=True)
+class QuestionBank:
+    """The answer scale and the questions, in the order they are asked."""
+
+    scale: ScaleModel
+    items: tuple[Question, ...]
+
+    def get(self, question_id: str) -> Question | None:
+        """Return the question with this id, if any."""
+        return next((q for q in self.items if q.id == question_id), None)
+
+
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'").replace("‘", "'")
     return re.sub(r"\s+", " ", text).strip()
@@ -144,6 +174,7 @@ class Ontology:
         references: Mapping[str, ReferenceModel],
         link_sets: Mapping[str, LinkSet],
         overlays: tuple[str, ...] = (),
+        questions: QuestionBank | None = None,
     ) -> None:
         self.manifest = manifest
         self.entities: Mapping[str, Entity] = MappingProxyType(dict(sorted(entities.items())))
@@ -155,6 +186,8 @@ class Ontology:
             sorted(link for s in self.link_sets.values() for link in s.links)
         )
         self.overlays = overlays
+        #: The self-assessment question bank (questions.yaml), if the ontology has one.
+        self.questions = questions
         index: dict[str, set[str]] = defaultdict(set)
         for entity in self.entities.values():
             keys = [entity.id, entity.id.split(":", 1)[1], entity.label, *entity.aliases]
@@ -200,7 +233,9 @@ class Ontology:
         """
         wanted = set(kinds) if kinds is not None else None
         ids = [
-            i for i in self._index.get(_norm(text), ()) if wanted is None or self.entities[i].kind in wanted
+            i
+            for i in self._index.get(_norm(text), ())
+            if wanted is None or self.entities[i].kind in wanted
         ]
         if len(ids) == 1:
             return self.entities[ids[0]]
@@ -363,6 +398,9 @@ class _Builder:
     references: dict[str, tuple[ReferenceModel, _Where]] = field(default_factory=dict)
     link_sets: dict[str, tuple[LinkSetModel, Document]] = field(default_factory=dict)
     overlay_names: list[str] = field(default_factory=list)
+    questions: dict[str, tuple[QuestionModel, _Where]] = field(default_factory=dict)
+    scale: tuple[ScaleModel, _Where] | None = None
+    questions_doc: Document | None = None
 
     def add_dir(self, directory: Path, *, overlay: bool) -> None:
         if not directory.exists():
@@ -395,7 +433,9 @@ class _Builder:
             self.manifest, self.manifest_doc = model, doc
         for name, profile in model.profiles.items():
             if name in self.profiles and overlay:
-                self.issues.append(doc.issue(("profiles", name), f"profile {name!r} is already defined"))
+                self.issues.append(
+                    doc.issue(("profiles", name), f"profile {name!r} is already defined")
+                )
             self.profiles[name] = profile
         if model.default_profile and not overlay:
             self.default_profile = model.default_profile
@@ -403,13 +443,19 @@ class _Builder:
     def _add_file(self, doc: Document, *, overlay: bool) -> None:
         data = doc.data
         if not isinstance(data, dict):
-            self.issues.append(doc.issue((), "expected a mapping with 'kind' and 'entities', 'references', or a link set"))
+            self.issues.append(
+                doc.issue(
+                    (), "expected a mapping with 'kind' and 'entities', 'references', or a link set"
+                )
+            )
             return
         try:
             if "entities" in data or "kind" in data:
                 self._add_entities(EntityFileModel.model_validate(data), doc, overlay=overlay)
             elif "references" in data:
                 self._add_references(ReferenceFileModel.model_validate(data), doc, overlay=overlay)
+            elif "items" in data or "scale" in data:
+                self._add_questions(QuestionBankModel.model_validate(data), doc, overlay=overlay)
             elif "set" in data or "links" in data:
                 self._add_link_set(LinkSetModel.model_validate(data), doc, overlay=overlay)
             else:
@@ -431,11 +477,18 @@ class _Builder:
             if previous is not None and not (overlay and entity.replaces):
                 hint = "; add 'replaces: true' to replace it" if overlay else ""
                 self.issues.append(
-                    where.issue(f"duplicate id {entity.id!r}: already defined at {previous[2]}{hint}", "id")
+                    where.issue(
+                        f"duplicate id {entity.id!r}: already defined at {previous[2]}{hint}", "id"
+                    )
                 )
                 continue
             if entity.replaces and previous is None:
-                self.issues.append(where.issue(f"'replaces: true' but no entity {entity.id!r} exists to replace", "replaces"))
+                self.issues.append(
+                    where.issue(
+                        f"'replaces: true' but no entity {entity.id!r} exists to replace",
+                        "replaces",
+                    )
+                )
             if entity.replaces and not overlay:
                 self.issues.append(where.issue("'replaces' is only for overlays", "replaces"))
             self.entities[entity.id] = (model.kind, entity, where)
@@ -445,7 +498,12 @@ class _Builder:
             where = _Where(doc, ("references", index))
             previous = self.references.get(ref.key)
             if previous is not None and not (overlay and ref.replaces):
-                self.issues.append(where.issue(f"duplicate reference key {ref.key!r}: already defined at {previous[1]}", "key"))
+                self.issues.append(
+                    where.issue(
+                        f"duplicate reference key {ref.key!r}: already defined at {previous[1]}",
+                        "key",
+                    )
+                )
                 continue
             self.references[ref.key] = (ref, where)
 
@@ -453,9 +511,142 @@ class _Builder:
         previous = self.link_sets.get(model.set)
         if previous is not None and not (overlay and model.replaces):
             hint = "; add 'replaces: true' to replace it" if overlay else ""
-            self.issues.append(doc.issue(("set",), f"duplicate link set {model.set!r}: already defined in {previous[1].file}{hint}"))
+            self.issues.append(
+                doc.issue(
+                    ("set",),
+                    f"duplicate link set {model.set!r}: already defined in {previous[1].file}{hint}",
+                )
+            )
             return
         self.link_sets[model.set] = (model, doc)
+
+    def _add_questions(self, model: QuestionBankModel, doc: Document, *, overlay: bool) -> None:
+        if self.questions_doc is None:
+            self.questions_doc = doc
+        if model.scale is not None:
+            if self.scale is not None and not overlay:
+                message = f"the answer scale is already defined at {self.scale[1]}"
+                self.issues.append(doc.issue(("scale",), message))
+            else:  # an overlay may reword the scale (e.g. a translation); the rule stays
+                self.scale = (model.scale, _Where(doc, ("scale",)))
+        for index, item in enumerate(model.items):
+            where = _Where(doc, ("items", index))
+            previous = self.questions.get(item.id)
+            if previous is not None and not (overlay and item.replaces):
+                hint = "; add 'replaces: true' to replace it" if overlay else ""
+                message = f"duplicate question id {item.id!r}: already defined at {previous[1]}"
+                self.issues.append(where.issue(message + hint, "id"))
+                continue
+            if item.replaces and previous is None:
+                message = f"'replaces: true' but no question {item.id!r} exists to replace"
+                self.issues.append(where.issue(message, "replaces"))
+            if item.replaces and not overlay:
+                self.issues.append(where.issue("'replaces' is only for overlays", "replaces"))
+            self.questions[item.id] = (item, where)  # a replacement keeps its place
+
+    def _question_codes(
+        self, codes: list[str], kind: Kind, entities: Mapping[str, Entity], where: _Where, key: str
+    ) -> list[str]:
+        found: list[str] = []
+        for index, code in enumerate(codes):
+            entity = entities.get(code)
+            if entity is None:
+                self.issues.append(where.issue(self._dangling(code, entities, kind), key, index))
+            elif entity.kind != kind:
+                message = f"{code!r} is a {entity.kind.value}; expected a {kind.value}"
+                self.issues.append(where.issue(message, key, index))
+            elif kind == Kind.COMPONENT and entity.parent is None:
+                message = f"{code!r} is a COM-B source; code one of its components"
+                self.issues.append(where.issue(message, key, index))
+            elif code in found:
+                self.issues.append(where.issue(f"{code!r} is listed twice", key, index))
+            else:
+                found.append(code)
+        return found
+
+    def _check_questions(
+        self, entities: Mapping[str, Entity], link_sets: Mapping[str, LinkSet]
+    ) -> QuestionBank | None:
+        """Check the question bank: codes resolve and agree with the TDF → COM-B map.
+
+        A question's COM-B codes must be what its TDF domains map to (each component reached
+        by one of its domains, each domain reaching one of its components): otherwise an answer
+        would count against one component through `comb` and another through `tdf`. Errors,
+        not warnings: the bank is curated data, and a planner fed inconsistent codes would
+        rank silently wrong.
+        """
+        if self.questions_doc is None:
+            return None
+        components_of: dict[str, set[str]] = defaultdict(set)
+        for link_set in link_sets.values():
+            if link_set.relation == Relation.DOMAIN_COMPONENT:
+                for link in link_set.links:
+                    components_of[link.source].add(link.target)
+        asked: dict[str, int] = defaultdict(int)
+        items: list[Question] = []
+        for question_id, (model, where) in self.questions.items():
+            domains = self._question_codes(model.tdf, Kind.DOMAIN, entities, where, "tdf")
+            comps = self._question_codes(model.comb, Kind.COMPONENT, entities, where, "comb")
+            reached = set().union(*(components_of[d] for d in domains))
+            before = len(self.issues)
+            for index, component in enumerate(model.comb):
+                if component in comps and domains and component not in reached:
+                    message = (
+                        f"{component!r} is not what this question's TDF domains map to "
+                        f"({', '.join(sorted(reached))}); fix 'tdf' or 'comb'"
+                    )
+                    self.issues.append(where.issue(message, "comb", index))
+            for index, domain in enumerate(model.tdf):
+                if len(self.issues) > before:
+                    break  # one inconsistency, one message
+                if domain in domains and comps and not components_of[domain] & set(comps):
+                    mapped = ", ".join(sorted(components_of[domain])) or "nothing"
+                    message = f"TDF domain {domain!r} maps to {mapped}; add one of them to 'comb'"
+                    self.issues.append(where.issue(message, "tdf", index))
+            sources = sorted({str(entities[c].parent) for c in comps})
+            consistent = len(self.issues) == before
+            if consistent and comps and f"comb:{model.section.value}" not in sources:
+                message = (
+                    f"section {model.section.value!r} does not match the question's COM-B "
+                    f"components; use one of: {', '.join(s.split(':', 1)[1] for s in sources)}"
+                )
+                self.issues.append(where.issue(message, "section"))
+            for domain in domains:
+                asked[domain] += 1
+            items.append(
+                Question(
+                    id=question_id,
+                    text=model.text,
+                    section=model.section,
+                    domains=tuple(domains),
+                    components=tuple(comps),
+                    reverse=model.reverse,
+                    help=model.help,
+                    origin=where.doc.file,
+                )
+            )
+        doc = self.questions_doc
+        if self.scale is None:
+            self.issues.append(doc.issue((), "the question bank has no 'scale'; add the answer scale"))
+        for domain in sorted(e.id for e in entities.values() if e.kind == Kind.DOMAIN):
+            if asked[domain] < 2:
+                count = asked[domain]
+                message = (
+                    f"TDF domain {domain!r} is asked about by {count} question{'s' * (count != 1)}; "
+                    "every domain needs at least 2, so that no single answer decides it"
+                )
+                self.issues.append(doc.issue(("items",), message))
+        if items and not any(q.reverse for q in items):
+            message = (
+                "no question is reverse-keyed; word some statements so that agreeing signals a "
+                "barrier ('reverse: true'), so that agreeing with everything does not look ideal"
+            )
+            self.issues.append(doc.issue(("items",), message))
+        if self.scale is None:
+            return None
+        order = list(Section)
+        items.sort(key=lambda q: order.index(q.section))  # stable: file order within a section
+        return QuestionBank(self.scale[0], tuple(items))
 
     def finish(self) -> Ontology:
         if self.manifest is None:
@@ -467,13 +658,18 @@ class _Builder:
         link_sets = self._check_links(entities)
         self._check_profiles()
         self._check_coverage(entities, link_sets)
+        questions = self._check_questions(entities, link_sets)
         if self.issues:
             count = len(self.issues)
-            raise OntologyError(f"the ontology is not valid ({count} problem{'s' * (count != 1)})", self.issues)
+            raise OntologyError(
+                f"the ontology is not valid ({count} problem{'s' * (count != 1)})", self.issues
+            )
         manifest = self.manifest.model_copy(
             update={"profiles": self.profiles, "default_profile": self.default_profile}
         )
-        return Ontology(manifest, entities, references, link_sets, tuple(self.overlay_names))
+        return Ontology(
+            manifest, entities, references, link_sets, tuple(self.overlay_names), questions
+        )
 
     def _check_ref(self, ref: str, where: _Where, *path: str | int) -> None:
         if ref not in self.references:
@@ -494,13 +690,17 @@ class _Builder:
             for key, path in names:
                 is_label = path == "label"
                 clash = [
-                    o for o in owner[key]
+                    o
+                    for o in owner[key]
                     if o[0] != entity_id and not (is_label and o[2] and o[1] != kind)
                 ]
                 if clash:
                     other, _, _, other_where = clash[0]
                     self.issues.append(
-                        where.issue(f"the name {key!r} also names {other!r} ({other_where}); names must be unique", path)
+                        where.issue(
+                            f"the name {key!r} also names {other!r} ({other_where}); names must be unique",
+                            path,
+                        )
                     )
                 elif all(o[0] != entity_id for o in owner[key]):
                     owner[key].append((entity_id, kind, is_label, where))
@@ -529,7 +729,11 @@ class _Builder:
         wanted = {Kind.TECHNIQUE: Kind.GROUP, Kind.COMPONENT: Kind.COMPONENT}.get(entity.kind)
         if entity.parent is None:
             if entity.kind == Kind.TECHNIQUE:
-                self.issues.append(where.issue(f"technique {entity.id!r} is in no group; set 'parent' to a bctg: id", "id"))
+                self.issues.append(
+                    where.issue(
+                        f"technique {entity.id!r} is in no group; set 'parent' to a bctg: id", "id"
+                    )
+                )
             return
         if wanted is None:
             self.issues.append(where.issue(f"a {entity.kind.value} has no parent", "parent"))
@@ -539,7 +743,10 @@ class _Builder:
             self.issues.append(where.issue(self._dangling(entity.parent, out, wanted), "parent"))
         elif parent.kind != wanted or parent.parent is not None:
             self.issues.append(
-                where.issue(f"parent {entity.parent!r} is a {parent.kind.value}; expected a top-level {wanted.value}", "parent")
+                where.issue(
+                    f"parent {entity.parent!r} is a {parent.kind.value}; expected a top-level {wanted.value}",
+                    "parent",
+                )
             )
 
     @staticmethod
@@ -558,7 +765,9 @@ class _Builder:
                 if name not in self.profiles:
                     close = get_close_matches(name, list(self.profiles), n=1)
                     hint = f"; did you mean {close[0]!r}?" if close else ""
-                    self.issues.append(top.issue(f"unknown profile {name!r}{hint}", "profiles", name_index))
+                    self.issues.append(
+                        top.issue(f"unknown profile {name!r}{hint}", "profiles", name_index)
+                    )
             from_kind, to_kind = RELATION_KINDS[model.relation]
             links = []
             seen: dict[tuple[str, str, str | None], int] = {}
@@ -566,7 +775,9 @@ class _Builder:
                 where = _Where(doc, ("links", index))
                 ok = self._check_end(item.from_, from_kind, entities, where, "from")
                 ok = self._check_end(item.to, to_kind, entities, where, "to") and ok
-                ok = self._check_extras(model.relation, item.via, item.grade, entities, where) and ok
+                ok = (
+                    self._check_extras(model.relation, item.via, item.grade, entities, where) and ok
+                )
                 if item.ref is not None:
                     self._check_ref(item.ref, where, "ref")
                 if (
@@ -574,10 +785,19 @@ class _Builder:
                     and model.relation == Relation.DOMAIN_COMPONENT
                     and entities[item.to].parent is None
                 ):
-                    self.issues.append(where.issue(f"{item.to!r} is a COM-B source; link a domain to one of its six components", "to"))
+                    self.issues.append(
+                        where.issue(
+                            f"{item.to!r} is a COM-B source; link a domain to one of its six components",
+                            "to",
+                        )
+                    )
                 key = (item.from_, item.to, item.via)
                 if key in seen:
-                    self.issues.append(where.issue(f"duplicate link {item.from_} -> {item.to}: same as links[{seen[key]}]"))
+                    self.issues.append(
+                        where.issue(
+                            f"duplicate link {item.from_} -> {item.to}: same as links[{seen[key]}]"
+                        )
+                    )
                 seen[key] = index
                 links.append(
                     Link(
@@ -616,7 +836,12 @@ class _Builder:
                 self.issues.append(where.issue(self._dangling(target, entities, kind), key))
             return False
         if entity.kind != kind:
-            self.issues.append(where.issue(f"{target!r} is a {entity.kind.value}; this relation needs a {kind.value} here", key))
+            self.issues.append(
+                where.issue(
+                    f"{target!r} is a {entity.kind.value}; this relation needs a {kind.value} here",
+                    key,
+                )
+            )
             return False
         return True
 
@@ -630,7 +855,9 @@ class _Builder:
     ) -> bool:
         if relation == Relation.COMPONENT_TECHNIQUE:
             if via is None:
-                self.issues.append(where.issue("a component-technique link needs 'via': the intervention function"))
+                self.issues.append(
+                    where.issue("a component-technique link needs 'via': the intervention function")
+                )
                 return False
             return self._check_end(via, Kind.FUNCTION, entities, where, "via")
         if via is not None:
@@ -638,20 +865,30 @@ class _Builder:
             return False
         if relation == Relation.FUNCTION_TECHNIQUE and grade not in FUNCTION_TECHNIQUE_GRADES:
             allowed = " or ".join(FUNCTION_TECHNIQUE_GRADES)
-            self.issues.append(where.issue(f"a function-technique link needs 'grade': {allowed} (got {grade!r})", "grade"))
+            self.issues.append(
+                where.issue(
+                    f"a function-technique link needs 'grade': {allowed} (got {grade!r})", "grade"
+                )
+            )
             return False
         return True
 
     def _check_profiles(self) -> None:
         if not self.profiles and self.manifest_doc is not None:
-            self.issues.append(self.manifest_doc.issue(("profiles",), "define at least one profile"))
+            self.issues.append(
+                self.manifest_doc.issue(("profiles",), "define at least one profile")
+            )
         default = self.default_profile
         if default is not None and default not in self.profiles and self.manifest_doc is not None:
             close = get_close_matches(default, list(self.profiles), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            self.issues.append(self.manifest_doc.issue(("default_profile",), f"unknown profile {default!r}{hint}"))
+            self.issues.append(
+                self.manifest_doc.issue(("default_profile",), f"unknown profile {default!r}{hint}")
+            )
 
-    def _check_coverage(self, entities: Mapping[str, Entity], link_sets: Mapping[str, LinkSet]) -> None:
+    def _check_coverage(
+        self, entities: Mapping[str, Entity], link_sets: Mapping[str, LinkSet]
+    ) -> None:
         mapped = {
             link.source
             for s in link_sets.values()
@@ -661,7 +898,12 @@ class _Builder:
         for entity_id, entity in entities.items():
             if entity.kind == Kind.DOMAIN and entity_id not in mapped:
                 where = self.entities[entity_id][2]
-                self.issues.append(where.issue(f"TDF domain {entity_id!r} maps to no COM-B component; add a domain-component link", "id"))
+                self.issues.append(
+                    where.issue(
+                        f"TDF domain {entity_id!r} maps to no COM-B component; add a domain-component link",
+                        "id",
+                    )
+                )
 
 
 def load_ontology(*overlays: Path | str, base: Path | str | None = None) -> Ontology:

@@ -157,6 +157,6 @@ def test_walkthrough_overlay_adds_a_technique_and_a_sourced_link() -> None:
     onto = load_ontology(DATA / "overlay-example")
     technique = onto.resolve("tell to change behaviour")
     assert technique.id == "bcto:007077" and technique.parent == "bctg:4"
-    [link] = [link for link in onto.links_of("bcto:007077")]
+    [link] = list(onto.links_of("bcto:007077"))
     assert (link.source, link.ref, link.status.value) == ("if:persuasion", "ourteam2026", "unverified")
     assert link in onto.profile("bcw2014").links
