@@ -15,30 +15,16 @@ import yaml
 from combmap import Ontology, OntologyError, load_case, load_ontology, make_plan
 from combmap import assess as lib
 from combmap.case import case_from_document
-from combmap.cli import main
 from combmap.errors import AssessmentError
 from combmap.schema import DONT_KNOW, NOT_APPLICABLE, Kind, ResponseModel
 from combmap.yamlio import parse_yaml
 
 from .conftest import DATA, TINY
+from .conftest import run_cli as run
 
 ASSESS = DATA / "assess"
 
 
-def run(
-    capsys: pytest.CaptureFixture[str],
-    *args: str,
-    stdin: str | None = None,
-    monkeypatch: pytest.MonkeyPatch | None = None,
-) -> tuple[int, str, str]:
-    if stdin is not None:
-        assert monkeypatch is not None
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = done.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def entries(path: Path) -> dict[str, dict[str, object]]:

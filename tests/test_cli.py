@@ -12,16 +12,9 @@ import pytest
 from combmap.cli import app, main
 
 from .conftest import CASES, DATA
+from .conftest import run_cli as run
 
 BAXTER = str(CASES / "baxter-2020-cvso.yaml")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = done.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def test_plan_json_is_the_documented_schema(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,9 +12,9 @@ import pytest
 
 from combmap import Ontology, Plan, RenderError, UnknownIdError, load_case, make_plan
 from combmap import diagram as dg
-from combmap.cli import main
 
 from .conftest import CASES
+from .conftest import run_cli as run
 from .hostile import HOSTILE, TITLE, write_hostile_case
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -258,12 +258,6 @@ def test_pure_binary_is_found_beside_the_interpreter(monkeypatch: pytest.MonkeyP
 # --- command line ---------------------------------------------------------------------------
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = done.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def test_cli_diagram_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -11,11 +11,11 @@ import pytest
 
 from combmap import Case, Ontology, Plan, RenderError, load_case, make_plan
 from combmap import diagram as dg
-from combmap.cli import main
 from combmap.render import plan_markdown
 from combmap.report import plan_html, plan_report_markdown, sanitize_svg
 
 from .conftest import CASES
+from .conftest import run_cli as run
 from .hostile import HOSTILE, LONG, TITLE, write_hostile_case
 
 BAXTER = CASES / "baxter-2020-cvso.yaml"
@@ -186,12 +186,6 @@ def test_explain_prints_hostile_text_inert(capsys: pytest.CaptureFixture[str], t
 # --- terminal ---------------------------------------------------------------------------------
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = done.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def test_terminal_table_shows_markup_literally(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
