@@ -1,4 +1,6 @@
-"""Fuzzing: valid and mutated case and overlay documents either work or fail with CombmapError.
+"""Fuzzing: every untrusted input either works or fails with CombmapError, nothing else.
+
+Cases, ontology overlays, self-assessment answer files and survey exports, valid and mutated.
 
 The budget is fixed for CI; set COMBMAP_FUZZ_EXAMPLES for a longer run, e.g.
 `COMBMAP_FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py`.
@@ -17,11 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from combmap import CombmapError, Ontology, load_ontology, make_plan
+from combmap.assess import _answers_from_csv, _answers_from_yaml, import_survey_text, question_bank
 from combmap.case import case_from_document
 from combmap.render import plan_markdown
 from combmap.yamlio import parse_yaml
 
-from .conftest import CASES
+from .conftest import CASES, DATA
 
 EXAMPLES = int(os.environ.get("COMBMAP_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
@@ -39,8 +42,12 @@ ANY = st.recursive(
     | st.integers(-(10**12), 10**12)
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=40)
-    | st.sampled_from(["tdf:knowledge", "knowledge", "C-Ps", "bct:1.1", "if:coercion", "pass", "fail", "both"]),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    | st.sampled_from(
+        ["tdf:knowledge", "knowledge", "C-Ps", "bct:1.1", "if:coercion", "pass", "fail", "both"]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -110,7 +117,38 @@ def test_arbitrary_text_fails_cleanly(text: str) -> None:
 
 
 @FUZZ
-@given(st.sampled_from(["yaml-ish"]), st.lists(st.sampled_from(["a:", " b", "- ", "[", "]", "{", "}", ": ", "&x ", "*x", "!!python/object ", "'", '"', "\n", "\t", "#", "? ", "|", ">", "%YAML 1.2\n", "---\n", "..."]), max_size=40))
+@given(
+    st.sampled_from(["yaml-ish"]),
+    st.lists(
+        st.sampled_from(
+            [
+                "a:",
+                " b",
+                "- ",
+                "[",
+                "]",
+                "{",
+                "}",
+                ": ",
+                "&x ",
+                "*x",
+                "!!python/object ",
+                "'",
+                '"',
+                "\n",
+                "\t",
+                "#",
+                "? ",
+                "|",
+                ">",
+                "%YAML 1.2\n",
+                "---\n",
+                "...",
+            ]
+        ),
+        max_size=40,
+    ),
+)
 def test_yaml_shaped_noise_fails_cleanly(_: str, parts: list[str]) -> None:
     _run_case("".join(parts), ONTO)
 
@@ -127,12 +165,20 @@ SEED_LINKS = {
 SEED_ENTITIES = {
     "kind": "technique",
     "entities": [
-        {"id": "bcto:1", "label": "Fuzz technique", "definition": "For fuzzing.", "parent": "bctg:4", "ref": "michie2013"}
+        {
+            "id": "bcto:1",
+            "label": "Fuzz technique",
+            "definition": "For fuzzing.",
+            "parent": "bctg:4",
+            "ref": "michie2013",
+        }
     ],
 }
 
 
-@settings(max_examples=max(EXAMPLES // 3, 20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=max(EXAMPLES // 3, 20), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(st.one_of(mutated(SEED_LINKS), mutated(SEED_ENTITIES)))
 def test_mutated_overlays_fail_cleanly(doc: Any) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -141,3 +187,48 @@ def test_mutated_overlays_fail_cleanly(doc: Any) -> None:
             load_ontology(folder)
         except CombmapError:
             pass
+
+
+# --- self-assessment inputs: answers files and survey exports ---------------------------------
+
+BANK = question_bank(ONTO)
+ANSWERS_SEED = yaml.safe_load((DATA / "assess" / "answers.yaml").read_text())
+SURVEY_LINES = (DATA / "assess" / "survey.csv").read_text().splitlines()
+CSV_CELL = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12
+) | st.sampled_from(["1", "5", "8", "9", "don't know", "q-know-duties", '"', '""', ",", "\r", "\n"])
+
+
+@FUZZ
+@given(mutated(ANSWERS_SEED))
+def test_mutated_answer_files_fail_cleanly(doc: Any) -> None:
+    try:
+        _answers_from_yaml(parse_yaml(_dump(doc), "answers.yaml"), BANK)
+    except CombmapError:
+        pass
+
+
+@FUZZ
+@given(st.lists(st.lists(CSV_CELL, max_size=6), max_size=8))
+def test_arbitrary_answer_csv_fails_cleanly(rows: list[list[str]]) -> None:
+    try:
+        _answers_from_csv("\n".join(",".join(row) for row in rows), "answers.csv", BANK)
+    except CombmapError:
+        pass
+
+
+@FUZZ
+@given(
+    st.lists(st.integers(0, len(SURVEY_LINES) - 1), max_size=6),
+    st.lists(CSV_CELL, max_size=5),
+    st.integers(0, 40),
+)
+def test_mangled_survey_exports_fail_cleanly(drop: list[int], junk: list[str], cut: int) -> None:
+    lines = [line for index, line in enumerate(SURVEY_LINES) if index not in drop]
+    if lines:
+        lines[-1] = lines[-1][: max(0, len(lines[-1]) - cut)]
+    lines.append(",".join(junk))
+    try:
+        import_survey_text("\n".join(lines), "survey.csv", BANK)
+    except CombmapError:
+        pass
