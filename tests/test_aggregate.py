@@ -1,0 +1,213 @@
+"""Aggregating many cases: equal to the sum of the per-case plans, bad files skipped, atomic."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from combmap import Ontology, load_case, make_plan
+from combmap import aggregate as aggregating
+from combmap.cli import main
+from combmap.errors import CaseError
+
+from .conftest import CASES, ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import gen_cases
+
+MICRO = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed cases plus generated ones (with exclusions and APEASE worksheets)."""
+    directory = tmp_path_factory.mktemp("cases")
+    for path in sorted(CASES.glob("*.yaml")):
+        shutil.copy(path, directory / path.name)
+    gen_cases.generate(40, directory / "generated", seed=11)
+    return directory
+
+
+def expected(files: list[str], onto: Ontology) -> dict[str, Any]:
+    """Sum every case's make_plan, item by item, the way the aggregate documents it."""
+    items: dict[str, dict[str, list[int]]] = {
+        k: defaultdict(lambda: [0, 0, 0, 0]) for k in ("functions", "policies", "techniques")
+    }
+    priorities: dict[str, dict[str, list[int]]] = {
+        k: defaultdict(lambda: [0, 0, 0, 0, 0, 0]) for k in ("domains", "components")
+    }
+    for file in files:
+        plan = make_plan(load_case(file, onto), onto, top=93)
+        bundle = {step.id for step in plan.bundle.functions}
+        for key in items:
+            for item in getattr(plan, key):
+                row = items[key][item.id]
+                row[0] += bool(item.barriers)
+                row[1] += round(item.score * MICRO)
+                row[2] += len(item.barriers)
+                row[3] += item.id in bundle
+        for key in priorities:
+            for p in getattr(plan.priorities, key):
+                row = priorities[key][p.id]
+                row[0] += bool(p.barriers)
+                row[1] += 1
+                row[2] += bool(p.enablers)
+                row[3] += p.conflicting
+                row[4] += p.frequency
+                row[5] += round(p.load * MICRO)
+    return {"items": items, "priorities": priorities}
+
+
+def test_aggregate_equals_the_sum_of_the_plans(fixture_dir: Path, onto: Ontology) -> None:
+    files, missing = aggregating.expand_inputs([fixture_dir])
+    assert not missing and len(files) == 45
+    totals = aggregating.aggregate(files, onto, jobs=1)
+    assert (totals.cases, totals.skipped) == (45, 0)
+    want = expected(files, onto)
+    for key in ("functions", "policies", "techniques"):
+        assert getattr(totals, key) == dict(want["items"][key]), key
+    assert totals.domains == dict(want["priorities"]["domains"])
+    assert totals.components == dict(want["priorities"]["components"])
+    data = aggregating.result(totals, onto)
+    plans = [make_plan(load_case(f, onto), onto, top=93) for f in files]
+    for row in data["functions"]:
+        total = sum(i.score for p in plans for i in p.functions if i.id == row["id"])
+        assert row["score"] == pytest.approx(total, abs=1e-6)
+    scores = [r["score"] for r in data["functions"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_parallel_run_gives_the_same_bytes(
+    fixture_dir: Path, onto: Ontology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, _ = aggregating.expand_inputs([fixture_dir])
+    alone = aggregating.to_json(
+        aggregating.result(aggregating.aggregate(files, onto, jobs=1), onto)
+    )
+    monkeypatch.setattr(aggregating, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(aggregating, "CHUNK", 4)
+    together = aggregating.aggregate(files, onto, jobs=2)
+    assert aggregating.to_json(aggregating.result(together, onto)) == alone
+
+
+def test_bad_files_are_reported_and_skipped(tmp_path: Path, onto: Ontology) -> None:
+    shutil.copy(CASES / "baxter-2020-cvso.yaml", tmp_path / "good.yaml")
+    (tmp_path / "broken.yaml").write_text("case: [\n", encoding="utf-8")
+    (tmp_path / "wrong.yaml").write_text(
+        (CASES / "baxter-2020-cvso.yaml")
+        .read_text(encoding="utf-8")
+        .replace("kind: barrier", "kind: obstacle", 1),
+        encoding="utf-8",
+    )
+    (tmp_path / ".hidden.yaml").write_text("not: a case\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("ignored\n", encoding="utf-8")
+    files, missing = aggregating.expand_inputs([tmp_path, tmp_path / "absent.yaml"])
+    assert [Path(f).name for f in files] == ["broken.yaml", "good.yaml", "wrong.yaml"]
+    assert [m.message for m in missing] == ["does not exist"]
+    totals = aggregating.aggregate(files, onto, jobs=1)
+    assert (totals.cases, totals.skipped) == (1, 2)
+    firsts = {Path(issue.file).name: issue for issue, _ in totals.skips}
+    assert firsts["broken.yaml"].line == 2 and "not valid YAML" in firsts["broken.yaml"].message
+    assert firsts["wrong.yaml"].line and firsts["wrong.yaml"].path.endswith(".kind")
+    with pytest.raises(CaseError, match=r"wrong\.yaml"):
+        aggregating.aggregate([*files[1:], files[0]], onto, jobs=1, strict=True)
+
+
+def test_globs_are_expanded(tmp_path: Path) -> None:
+    for name in ("a.yaml", "b.yml", "sub/c.yaml"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x: 1\n", encoding="utf-8")
+    files, missing = aggregating.expand_inputs([f"{tmp_path}/**/*.yaml", f"{tmp_path}/none-*"])
+    assert [Path(f).name for f in files] == ["a.yaml", "c.yaml"]
+    assert [m.message for m in missing] == ["no file matches this pattern"]
+
+
+def test_cli_strict_fails_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(CASES / "baxter-2020-cvso.yaml", tmp_path / "a.yaml")
+    (tmp_path / "b.yaml").write_text("- a list\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    with pytest.raises(SystemExit) as done:
+        main(["aggregate", str(tmp_path), "--strict", "-o", str(out)])
+    _, err = capsys.readouterr()
+    assert done.value.code == 1
+    assert "b.yaml" in err and not out.exists()
+    with pytest.raises(SystemExit) as done:
+        main(["aggregate", str(tmp_path), "-o", str(out)])
+    _, err = capsys.readouterr()
+    assert done.value.code == 0, err
+    assert "skipped" in err and "b.yaml:1" in err and "aggregated 1 case" in err
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert (data["cases"], data["skipped"], data["schema"]) == (1, 1, "combmap.aggregate/1")
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+def test_cli_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["aggregate", str(CASES), "--format", fmt])
+    out, err = capsys.readouterr()
+    assert done.value.code == 0, err
+    assert "Enablement" in out
+
+
+def test_csv_export_rows_count_as_cases(tmp_path: Path, onto: Ontology) -> None:
+    pytest.importorskip("combmap.assess")
+    export = tmp_path / "survey.csv"
+    export.write_text(
+        "record_id,organisation,q_know_duties,q_env_funding,q_emo_burnout\n"
+        "r1,Riverside Arts,1,2,5\n"
+        "r2,Hill Choir,2,1,4\n"
+        "r3,Nothing Applies,9,9,9\n"
+        "r4,Bad Row,7,1,1\n",
+        encoding="utf-8",
+    )
+    totals = aggregating.aggregate([str(export)], onto, jobs=1)
+    assert (totals.cases, totals.skipped) == (2, 2)
+    skipped = sorted((issue.line, issue.path) for issue, _ in totals.skips)
+    assert skipped == [(4, "row 3 barriers"), (5, "row 4")]
+
+
+def _case_count(directory: Path) -> int:
+    return sum(1 for _ in directory.rglob("*.yaml"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_interrupted_run_leaves_the_old_output(tmp_path: Path, jobs: str) -> None:
+    gen_cases.generate(1500, tmp_path / "cases")
+    out = tmp_path / "out.json"
+    out.write_text("old\n", encoding="utf-8")
+    command = [sys.executable, "-m", "combmap", "aggregate", str(tmp_path / "cases")]
+    child = subprocess.Popen(
+        [*command, "-o", str(out), "--jobs", jobs],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    time.sleep(2.0)
+    assert child.poll() is None, "the run finished before it could be interrupted"
+    os.kill(child.pid, signal.SIGKILL)  # the main process only: workers must notice and end
+    child.wait()
+    assert out.read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases", "out.json"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(child.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.killpg(child.pid, signal.SIGKILL)
+        pytest.fail("worker processes outlived the killed run")
