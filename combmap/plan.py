@@ -43,7 +43,7 @@ _ORDER = {Status.VERIFIED: 0, Status.SECONDARY: 1, Status.UNVERIFIED: 2}
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class LinkRef(_Out):
@@ -188,7 +188,7 @@ class Plan(_Out):
     unverified_links: list[LinkRef]
     warnings: list[str]
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
     def to_json(self) -> str:
         """Serialise to the documented JSON, byte-stable for the same input."""

@@ -26,7 +26,7 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Status(StrEnum):

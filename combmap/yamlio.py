@@ -109,6 +109,8 @@ class _Builder:
             return [
                 self.build(item, (*path, index), depth + 1) for index, item in enumerate(node.value)
             ]
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value  # the common case, without the constructor's bookkeeping
         return self.scalars.construct_object(node)
 
 
