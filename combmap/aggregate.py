@@ -246,8 +246,8 @@ class _Reader:
 
     def csv_export(self, path: str, totals: Totals) -> None:
         """Count each respondent's row of a self-assessment export as one case."""
-        from combmap.assess import import_survey, survey_session
         from combmap.case import case_from_document
+        from combmap.survey import import_survey, survey_session
         from combmap.yamlio import Document
 
         try:

@@ -48,12 +48,15 @@ FORMAT = "combmap.assessment/1"
 SECONDS_PER_QUESTION = 18
 #: REDCap codes of the two answers off the agreement scale.
 REDCAP_DONT_KNOW, REDCAP_NOT_APPLICABLE = 8, 9
-#: Form (instrument) name in the REDCap data dictionary.
-REDCAP_FORM = "combmap_self_assessment"
 #: Used when nobody has said what the organisation wants to do yet.
 DEFAULT_BEHAVIOUR = (
     "Not described yet: say in one sentence what the organisation wants to do "
     "(edit behaviour.target)"
+)
+#: How the behaviour is asked for, in the terminal and in survey exports.
+BEHAVIOUR_QUESTION = "In one sentence, what do you want your organisation to do, or do more of?"
+BEHAVIOUR_EXAMPLE = (
+    "For example: run weekly arts sessions for people with lived experience of mental illness."
 )
 #: Headings shown above each part of the questionnaire.
 SECTION_TITLES = {
@@ -349,7 +352,7 @@ class Session:
             self.bank,
             self.document,
             assessment,
-            case_id=_slug(self.path.stem) or "self-assessment",
+            case_id=slugify(self.path.stem) or "self-assessment",
             title=_title(self.organisation, self.respondent),
         )
 
@@ -426,7 +429,8 @@ def _read_assessment(doc: Document, *, what: str) -> AssessmentModel:
 # --- From answers to a case -------------------------------------------------------------------
 
 
-def _slug(text: str) -> str:
+def slugify(text: str) -> str:
+    """A name turned into a file-safe slug, or '' when nothing usable is left."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:80].strip("-")
     return slug if re.fullmatch(SLUG_PATTERN, slug) else ""
 
@@ -623,7 +627,7 @@ def merge(
     )
     assessment = AssessmentModel(format=FORMAT, ontology=ontology.version, respondents=responses)
     document = _case_document(
-        bank, existing, assessment, case_id=_slug(out.stem) or "self-assessment", title=title
+        bank, existing, assessment, case_id=slugify(out.stem) or "self-assessment", title=title
     )
     return document, warnings
 
@@ -643,7 +647,8 @@ class AnswerSet:
     comments: str | None = None
 
 
-_META = {
+#: Column and key names for who answered, and the field each fills.
+META_KEYS = {
     "respondent": "respondent",
     "name": "respondent",
     "organisation": "organisation",
@@ -699,10 +704,10 @@ def _answers_from_yaml(doc: Document, bank: QuestionBank) -> AnswerSet:
         for key, value in data.items():
             if key in ("answers", "notes"):
                 continue
-            if key in _META and value is not None:
-                meta[_META[key]] = str(value)
-            elif key not in _META:
-                allowed = ", ".join(sorted({"answers", "notes", *_META}))
+            if key in META_KEYS and value is not None:
+                meta[META_KEYS[key]] = str(value)
+            elif key not in META_KEYS:
+                allowed = ", ".join(sorted({"answers", "notes", *META_KEYS}))
                 issues.append(doc.issue((key,), f"unknown key {key!r} (allowed: {allowed})"))
         if not isinstance(raw, dict):
             issues.append(doc.issue(answers_at, "expected a mapping of question id to answer"))
@@ -751,7 +756,7 @@ def _count(issues: list[Issue]) -> str:
     return f"{len(issues)} problem{'s' * (len(issues) != 1)}"
 
 
-def _read_csv(text: str) -> list[tuple[int, list[str]]]:
+def csv_rows(text: str) -> list[tuple[int, list[str]]]:
     """Rows with the line each starts on; the delimiter (comma, semicolon, tab) is sniffed."""
     try:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -770,7 +775,7 @@ def _read_csv(text: str) -> list[tuple[int, list[str]]]:
 
 
 def _answers_from_csv(text: str, file: str, bank: QuestionBank) -> AnswerSet:
-    rows = [(line, row) for line, row in _read_csv(text) if any(cell.strip() for cell in row)]
+    rows = [(line, row) for line, row in csv_rows(text) if any(cell.strip() for cell in row)]
     if not rows:
         raise AssessmentError(f"{file} is empty; expected columns 'id' and 'answer'")
     header = [_norm(cell) for cell in rows[0][1]]
@@ -779,6 +784,8 @@ def _answers_from_csv(text: str, file: str, bank: QuestionBank) -> AnswerSet:
     )
     if id_column is None or "answer" not in header:
         if any(question_id(cell, bank) for cell in rows[0][1]):
+            from combmap.survey import import_survey_text  # a one-row survey export
+
             survey = import_survey_text(text, file, bank)
             if survey.problems:
                 raise AssessmentError(
@@ -829,295 +836,6 @@ def _answers_from_csv(text: str, file: str, bank: QuestionBank) -> AnswerSet:
     if issues:
         raise AssessmentError(f"{file} has answers combmap cannot use ({_count(issues)})", issues)
     return AnswerSet(answers, notes)
-
-
-# --- Survey export and import ----------------------------------------------------------------
-
-#: The 18 columns of a REDCap data dictionary, in REDCap's order.
-REDCAP_COLUMNS = (
-    "Variable / Field Name",
-    "Form Name",
-    "Section Header",
-    "Field Type",
-    "Field Label",
-    "Choices, Calculations, OR Slider Labels",
-    "Field Note",
-    "Text Validation Type OR Show Slider Number",
-    "Text Validation Min",
-    "Text Validation Max",
-    "Identifier?",
-    "Branching Logic (Show field only if...)",
-    "Required Field?",
-    "Custom Alignment",
-    "Question Number (surveys only)",
-    "Matrix Group Name",
-    "Matrix Ranking?",
-    "Field Annotation",
-)
-#: Survey columns that are not questions.
-_RECORD = ("record_id", "respondent_id", "response_id", "id")
-_SURVEY_META = {
-    "respondent": "respondent",
-    "organisation": "organisation",
-    "behaviour": "behaviour",
-    "comments": "comments",
-}
-_IGNORED = re.compile(
-    r"^(redcap_[a-z_]+|.*_timestamp|.*_complete|timestamp|start ?date|end ?date|submit ?date)$"
-)
-BEHAVIOUR_QUESTION = "In one sentence, what do you want your organisation to do, or do more of?"
-BEHAVIOUR_EXAMPLE = (
-    "For example: run weekly arts sessions for people with lived experience of mental illness."
-)
-
-
-def variable_name(question: Question) -> str:
-    """The question's REDCap variable name: its id with underscores."""
-    return question.id.replace("-", "_")
-
-
-def _choices(scale: ScaleModel, sep: str, pair: str) -> str:
-    choices = [f"{i}{pair}{label}" for i, label in enumerate(scale.points, start=1)]
-    choices.append(f"{REDCAP_DONT_KNOW}{pair}{scale.dont_know}")
-    choices.append(f"{REDCAP_NOT_APPLICABLE}{pair}{scale.not_applicable}")
-    return sep.join(choices)
-
-
-def _csv(rows: Iterable[Sequence[str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def export_questions(bank: QuestionBank, format: Literal["csv", "redcap"]) -> str:
-    """The question bank as a survey data dictionary: plain CSV, or REDCap's 18 columns.
-
-    The REDCap dictionary has a record id, the respondent, organisation and behaviour, one
-    radio field per question (8 = don't know, 9 = not applicable) and a comments box; the
-    Field Annotation carries each question's codes so the export is self-describing.
-    """
-    if format == "csv":
-        rows: list[Sequence[str]] = [
-            ("variable", "id", "section", "text", "help", "reverse", "tdf", "comb", "choices")
-        ]
-        for q in bank.items:
-            rows.append(
-                (
-                    variable_name(q),
-                    q.id,
-                    q.section.value,
-                    q.text,
-                    q.help or "",
-                    "yes" if q.reverse else "no",
-                    " ".join(q.domains),
-                    " ".join(q.components),
-                    _choices(bank.scale, "; ", "="),
-                )
-            )
-        return _csv(rows)
-    blank = [""] * len(REDCAP_COLUMNS)
-
-    def field_row(name: str, kind: str, label: str, **extra: str) -> list[str]:
-        row = list(blank)
-        row[0], row[1], row[3], row[4] = name, REDCAP_FORM, kind, label
-        columns = {"section": 2, "choices": 5, "note": 6, "identifier": 10, "annotation": 17}
-        for key, value in extra.items():
-            row[columns[key]] = value
-        return row
-
-    out = [list(REDCAP_COLUMNS), field_row("record_id", "text", "Record ID")]
-    out.append(
-        field_row(
-            "respondent",
-            "text",
-            "Your name (optional)",
-            section="About you and your organisation",
-            identifier="y",
-        )
-    )
-    out.append(field_row("organisation", "text", "Your organisation's name"))
-    out.append(field_row("behaviour", "notes", BEHAVIOUR_QUESTION, note=BEHAVIOUR_EXAMPLE))
-    choices = _choices(bank.scale, " | ", ", ")
-    section: Section | None = None
-    for q in bank.items:
-        header = SECTION_TITLES[q.section] if q.section != section else ""
-        section = q.section
-        codes = " ".join(
-            (q.id, *q.domains, *q.components, *(("reverse-keyed",) if q.reverse else ()))
-        )
-        out.append(
-            field_row(
-                variable_name(q),
-                "radio",
-                q.text,
-                section=header,
-                choices=choices,
-                note=q.help or "",
-                annotation=f"combmap: {codes}",
-            )
-        )
-    out.append(
-        field_row(
-            "comments",
-            "notes",
-            "Is there anything else you would like to add?",
-            section="Anything else",
-        )
-    )
-    return _csv(out)
-
-
-@dataclass(frozen=True)
-class SurveyRow:
-    """One respondent's row of a survey export."""
-
-    row: int
-    line: int
-    name: str
-    response: ResponseModel
-    organisation: str | None = None
-    behaviour: str | None = None
-
-
-@dataclass(frozen=True)
-class SurveyImport:
-    """The good rows of a survey, the bad ones (with row numbers) and column warnings."""
-
-    rows: tuple[SurveyRow, ...]
-    problems: tuple[Issue, ...]
-    warnings: tuple[str, ...]
-
-
-def import_survey(path: Path, ontology: Ontology) -> SurveyImport:
-    """Read a survey export: one row per respondent, one column per question.
-
-    Columns are question ids or REDCap variable names (`q_know_duties`), optionally a
-    `<question>_note` column, plus record_id, respondent, organisation, behaviour, comments;
-    REDCap's own columns (`*_timestamp`, `*_complete`, `redcap_*`) are ignored. A bad row is
-    reported with its number and left out; the other rows are still read.
-
-    Raises:
-        AssessmentError: the file has no question columns, or two columns for one question.
-        InputError: the file cannot be read.
-    """
-    bank = question_bank(ontology)
-    return import_survey_text(read_text(path, what="survey file"), str(path), bank)
-
-
-def import_survey_text(text: str, file: str, bank: QuestionBank) -> SurveyImport:
-    """`import_survey` on text already read."""
-    rows = _read_csv(text)
-    while rows and not any(cell.strip() for cell in rows[0][1]):
-        rows.pop(0)
-    if not rows:
-        raise AssessmentError(f"{file} is empty; expected a header row and one row per respondent")
-    header = rows[0][1]
-    roles: list[tuple[str, str | None]] = []  # (role, question id) per column
-    warnings: list[str] = []
-    taken: dict[tuple[str, str | None], str] = {}
-    for cell in header:
-        name = cell.strip().lstrip("\ufeff")
-        key = name.casefold()
-        found = question_id(name, bank)
-        note_of = re.fullmatch(r"(.+?)[_-]note", key)
-        if found is not None:
-            assigned: tuple[str, str | None] = ("answer", found)
-        elif note_of and question_id(note_of.group(1), bank) is not None:
-            assigned = ("note", question_id(note_of.group(1), bank))
-        elif key in _RECORD:
-            assigned = ("record", None)
-        elif _META.get(key) in _SURVEY_META:
-            assigned = (_META[key], None)
-        elif not key or _IGNORED.match(key):
-            assigned = ("ignore", None)
-        else:
-            assigned = ("ignore", None)
-            warnings.append(f"column {name!r} is not a question; it is ignored")
-        if assigned[0] != "ignore" and assigned in taken:
-            raise AssessmentError(
-                f"{file}: the columns {taken[assigned]!r} and {name!r} are the same question or field"
-            )
-        taken.setdefault(assigned, name)
-        roles.append(assigned)
-    if not any(role == "answer" for role, _ in roles):
-        raise AssessmentError(
-            f"{file} has no question columns; its header should name the questions "
-            "(see `combmap assess export-questions`)"
-        )
-    good: list[SurveyRow] = []
-    problems: list[Issue] = []
-    names: dict[str, int] = {}
-    for number, (line, cells) in enumerate(rows[1:], start=1):
-        if not any(cell.strip() for cell in cells):
-            continue
-        where = f"row {number}"
-        if len(cells) > len(roles):
-            message = f"has {len(cells)} cells but the header has {len(roles)} columns"
-            problems.append(Issue(file, line, where, message))
-            continue
-        answers: dict[str, Answer] = {}
-        notes: dict[str, str] = {}
-        meta: dict[str, str] = {}
-        bad: list[str] = []
-        for (role, qid), cell in zip(roles, cells, strict=False):
-            value = cell.strip()
-            if role == "answer" and qid is not None:
-                try:
-                    answer = parse_answer(value, bank.scale)
-                except AssessmentError as error:
-                    bad.append(f"{variable_name(bank.get(qid) or _stub(qid))}: {error.message}")
-                    continue
-                if answer is not None:
-                    answers[qid] = answer
-            elif role == "note" and qid is not None and value:
-                notes[qid] = value
-            elif role not in ("ignore", "answer", "note") and value:
-                meta[role] = value
-        if bad:
-            problems.append(Issue(file, line, where, "; ".join(bad)))
-            continue
-        if not answers:
-            problems.append(Issue(file, line, where, "has no answers"))
-            continue
-        record = meta.get("record") or meta.get("respondent") or ""
-        name = _slug(record) or f"respondent-{number}"
-        if name in names:
-            message = f"the record {record or name!r} is also on row {names[name]}"
-            problems.append(Issue(file, line, where, message))
-            continue
-        names[name] = number
-        response = ResponseModel(
-            respondent=meta.get("respondent"),
-            source=f"{Path(file).name}, {where}",
-            answers=answers,
-            notes=notes,
-            comments=meta.get("comments"),
-        )
-        good.append(
-            SurveyRow(number, line, name, response, meta.get("organisation"), meta.get("behaviour"))
-        )
-    return SurveyImport(tuple(good), tuple(problems), tuple(warnings))
-
-
-def _stub(question_id: str) -> Question:
-    return Question(question_id, "", Section.CAPABILITY, (), (), False, None, "")
-
-
-def survey_session(row: SurveyRow, directory: Path, ontology: Ontology) -> Session:
-    """A session for one survey row, to be saved as `<directory>/<row.name>.yaml`."""
-    session = Session(
-        bank=question_bank(ontology),
-        path=directory / f"{row.name}.yaml",
-        ontology_version=ontology.version,
-        respondent=row.response.respondent,
-        answers=dict(row.response.answers),
-        notes=dict(row.response.notes),
-        comments=row.response.comments,
-    )
-    session.set_organisation(row.organisation)
-    session.set_behaviour(row.behaviour)
-    return session
 
 
 # --- The walk through the questions ----------------------------------------------------------

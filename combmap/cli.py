@@ -1084,10 +1084,11 @@ def assess_export_questions(
     Example: combmap assess export-questions --format redcap -o dictionary.csv
     """
     from combmap import assess as lib
+    from combmap import survey
 
     bank = lib.question_bank(_ontology(ontology))
     _emit(
-        lib.export_questions(bank, "redcap" if format == QuestionFormat.REDCAP else "csv"), output
+        survey.export_questions(bank, "redcap" if format == QuestionFormat.REDCAP else "csv"), output
     )
 
 
@@ -1112,11 +1113,11 @@ def assess_import(
 
     Example: combmap assess import survey.csv --out-dir cases/
     """
-    from combmap import assess as lib
+    from combmap import survey as surveys
     from combmap.errors import AssessmentError, Issue
 
     onto = _ontology(ontology)
-    result = lib.import_survey(survey, onto)
+    result = surveys.import_survey(survey, onto)
     for warning in result.warnings:
         _note(f"warning: {warning}")
     if not out_dir.is_dir():
@@ -1124,7 +1125,7 @@ def assess_import(
     problems = list(result.problems)
     written = 0
     for row in result.rows:
-        session = lib.survey_session(row, out_dir, onto)
+        session = surveys.survey_session(row, out_dir, onto)
         if row.behaviour is None:
             session.set_behaviour(behaviour)
         if session.path.exists() and not force:

@@ -14,6 +14,7 @@ import yaml
 
 from combmap import Ontology, OntologyError, load_case, load_ontology, make_plan
 from combmap import assess as lib
+from combmap import survey as surveys
 from combmap.case import case_from_document
 from combmap.errors import AssessmentError
 from combmap.schema import DONT_KNOW, NOT_APPLICABLE, Kind, ResponseModel
@@ -23,8 +24,6 @@ from .conftest import DATA, TINY
 from .conftest import run_cli as run
 
 ASSESS = DATA / "assess"
-
-
 
 
 def entries(path: Path) -> dict[str, dict[str, object]]:
@@ -61,7 +60,7 @@ def test_bank_covers_every_domain_twice_and_has_reverse_items(onto: Ontology) ->
     assert sections == sorted(sections, key=["capability", "opportunity", "motivation"].index)
     for question in bank.items:
         assert question.text.endswith(".") and len(question.text) < 200, question.id
-        assert len(lib.variable_name(question)) <= 26
+        assert len(surveys.variable_name(question)) <= 26
 
 
 def test_ontology_validate_counts_the_questions(capsys: pytest.CaptureFixture[str]) -> None:
@@ -603,11 +602,11 @@ def test_export_redcap_dictionary(onto: Ontology, capsys: pytest.CaptureFixture[
     code, out, _ = run(capsys, "assess", "export-questions", "--format", "redcap")
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))
-    assert tuple(rows[0]) == lib.REDCAP_COLUMNS and len(rows[0]) == 18
+    assert tuple(rows[0]) == surveys.REDCAP_COLUMNS and len(rows[0]) == 18
     assert all(len(row) == 18 for row in rows)
     bank = lib.question_bank(onto)
     assert len(rows) == 1 + 4 + len(bank.items) + 1
-    assert rows[1][:5] == ["record_id", lib.REDCAP_FORM, "", "text", "Record ID"]
+    assert rows[1][:5] == ["record_id", surveys.REDCAP_FORM, "", "text", "Record ID"]
     names = [row[0] for row in rows[1:]]
     assert len(names) == len(set(names))
     assert all(re.fullmatch(r"[a-z][a-z0-9_]{0,25}", name) for name in names)
@@ -691,17 +690,17 @@ def test_redcap_round_trip(
     }
     survey = tmp_path / "export.csv"
     with survey.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, [*names, f"{lib.REDCAP_FORM}_complete"])
+        writer = csv.DictWriter(handle, [*names, f"{surveys.REDCAP_FORM}_complete"])
         writer.writeheader()
-        writer.writerow({**row, f"{lib.REDCAP_FORM}_complete": "2"})
-    result = lib.import_survey(survey, onto)
+        writer.writerow({**row, f"{surveys.REDCAP_FORM}_complete": "2"})
+    result = surveys.import_survey(survey, onto)
     assert not result.problems and not result.warnings
     [imported] = result.rows
     expected = {
-        q.id: lib.parse_answer(values[lib.variable_name(q)], bank.scale) for q in bank.items
+        q.id: lib.parse_answer(values[surveys.variable_name(q)], bank.scale) for q in bank.items
     }
     assert imported.response.answers == expected
-    session = lib.survey_session(imported, tmp_path, onto)
+    session = surveys.survey_session(imported, tmp_path, onto)
     session.save()
     assert session.path.name == "7.yaml"
     plans(session.path, onto)
@@ -711,7 +710,7 @@ def test_survey_without_question_columns_is_refused(tmp_path: Path, onto: Ontolo
     survey = tmp_path / "s.csv"
     survey.write_text("name,age\nSam,40\n", encoding="utf-8")
     with pytest.raises(AssessmentError, match="has no question columns"):
-        lib.import_survey(survey, onto)
+        surveys.import_survey(survey, onto)
 
 
 # --- Summary helpers -----------------------------------------------------------------------

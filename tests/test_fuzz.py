@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from combmap import CombmapError, Ontology, load_ontology, make_plan
-from combmap.assess import _answers_from_csv, _answers_from_yaml, import_survey_text, question_bank
+from combmap.assess import _answers_from_csv, _answers_from_yaml, question_bank
 from combmap.case import case_from_document
 from combmap.render import plan_markdown
+from combmap.survey import import_survey_text
 from combmap.yamlio import parse_yaml
 
 from .conftest import CASES, DATA
