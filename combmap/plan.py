@@ -96,7 +96,9 @@ class RankedItem(_Out):
     barriers: list[str] = Field(description="Ids of the barriers it addresses.")
     enablers: list[str] = Field(default_factory=list, description="Enablers it builds on.")
     why: list[Reason]
-    unverified: bool = Field(description="True when every route to some barrier is unverified.")
+    unverified: bool = Field(
+        description="True when the best route to one of its barriers uses an unverified link."
+    )
     functions: list[str] = Field(default_factory=list, description="Functions it serves.")
     techniques: list[TechniqueScore] = Field(default_factory=list)
     candidate: bool | None = Field(

@@ -58,6 +58,11 @@ def plan_yaml(plan: Plan) -> str:
     return to_yaml(plan.model_dump(mode="json", by_alias=True))
 
 
+def policy_role(policy: RankedItem) -> str:
+    """A policy category's place against the bundle: common lever, candidate, or neither."""
+    return "common" if policy.common else "candidate" if policy.candidate else ""
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
 
@@ -158,9 +163,8 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     add("|---:|---|---:|---|---|")
     for policy in plan.policies:
         serves = ", ".join(md_escape(_label(ontology, f)) for f in policy.functions)
-        role = "common" if policy.common else "candidate" if policy.candidate else ""
         add(
-            f"| {policy.rank} | {md_escape(policy.label)} | {_fmt(policy.score)} | {serves} | {role} |"
+            f"| {policy.rank} | {md_escape(policy.label)} | {_fmt(policy.score)} | {serves} | {policy_role(policy)} |"
         )
     add("")
     add("## Behaviour change techniques")
@@ -333,13 +337,12 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     for column in ("rank", "policy", "score", "functions", "bundle"):
         table.add_column(column)
     for policy in plan.policies:
-        role = "common" if policy.common else "candidate" if policy.candidate else ""
         table.add_row(
             str(policy.rank),
             escape(policy.label),
             _fmt(policy.score),
             str(len(policy.functions)),
-            role,
+            policy_role(policy),
         )
     out.append(table)
     table = Table(title="Behaviour change techniques", title_justify="left")
