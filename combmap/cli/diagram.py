@@ -1,0 +1,137 @@
+"""`diagram` and `report`: a plan drawn and written up for clients."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from combmap.cli.common import (
+    OntologyOption,
+    OutputOption,
+    ProfileOption,
+    _by_suffix,
+    _case,
+    _emit,
+    _note,
+    app,
+)
+
+# --- diagram and report (issue 4) ------------------------------------------------------------
+
+
+class DiagramFormat(StrEnum):
+    """Output formats of `combmap diagram`."""
+
+    SVG = "svg"
+    PNG = "png"
+    PDF = "pdf"
+    DOT = "dot"
+    MERMAID = "mermaid"
+
+
+class ReportFormat(StrEnum):
+    """Output formats of `combmap report`."""
+
+    HTML = "html"
+    MARKDOWN = "markdown"
+
+
+_DIAGRAM_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid"}
+_REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+
+RendererOption = Annotated[
+    str | None,
+    typer.Option("--renderer", help="auto (system Graphviz if on PATH, else the bundled graphviz-pure), system or pure.", show_default=False),
+]
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="Date printed in the title block (none by default, so output is reproducible).", show_default=False)
+]
+DiagramTopOption = Annotated[int, typer.Option("--top", min=0, max=93, help="Techniques drawn under each function.")]
+
+
+
+
+@app.command()
+def diagram(
+    case: Annotated[Path, typer.Argument(help="A case file (YAML).", show_default=False)],
+    output: OutputOption = None,
+    format: Annotated[
+        DiagramFormat | None,
+        typer.Option("--format", "-f", help="svg, png, pdf, dot or mermaid; default from the -o suffix, else dot.", show_default=False),
+    ] = None,
+    top: DiagramTopOption = 3,
+    focus: Annotated[str | None, typer.Option("--focus", help="Draw only what connects to this barrier id or entity (id, label or alias).", show_default=False)] = None,
+    layers: Annotated[
+        list[str] | None,
+        typer.Option("--layers", help="Layers to draw, comma-separated or repeated: barriers, domains, components, functions, techniques, policies.", show_default=False),
+    ] = None,
+    profile: ProfileOption = None,
+    ontology: OntologyOption = None,
+    renderer: RendererOption = None,
+    date: DateOption = None,
+) -> None:
+    """Draw the plan: barriers → TDF → COM-B → functions → techniques → policy categories.
+
+    Example: combmap diagram cases/baxter-2020-cvso.yaml -o baxter.svg --focus enablement
+    """
+    from combmap.errors import OutputError
+
+    chosen = format.value if format else _by_suffix(output, _DIAGRAM_SUFFIXES, "dot", "diagram")
+    if chosen in {"png", "pdf"} and output is None:
+        raise OutputError(f"{chosen.upper()} is binary; give a file with -o, e.g. -o diagram.{chosen}")
+    from combmap.diagram import plan_digraph, plan_mermaid, render
+    from combmap.plan import make_plan
+
+    onto, loaded = _case(case, ontology)
+    result = make_plan(loaded, onto, profile=profile)
+    if chosen == "mermaid":
+        _emit(plan_mermaid(result, onto, top=top, focus=focus, layers=layers, date=date), output)
+        return
+    source = plan_digraph(result, onto, top=top, focus=focus, layers=layers, date=date).source
+    if chosen == "dot":
+        _emit(source, output)
+        return
+    data = render(source, chosen, renderer=renderer)
+    if output is None:
+        _emit(data.decode("utf-8"), None)
+        return
+    from combmap.yamlio import write_atomic
+
+    write_atomic(output, data)
+    _note(f"wrote {output}")
+
+
+@app.command()
+def report(
+    case: Annotated[Path, typer.Argument(help="A case file (YAML).", show_default=False)],
+    output: OutputOption = None,
+    format: Annotated[
+        ReportFormat | None,
+        typer.Option("--format", "-f", help="html or markdown; default from the -o suffix, else html.", show_default=False),
+    ] = None,
+    top: DiagramTopOption = 3,
+    profile: ProfileOption = None,
+    ontology: OntologyOption = None,
+    renderer: RendererOption = None,
+    date: DateOption = None,
+) -> None:
+    """Write a client report: a self-contained HTML page, or Markdown with a Mermaid diagram.
+
+    Example: combmap report cases/baxter-2020-cvso.yaml -o baxter-report.html
+    """
+    chosen = format.value if format else _by_suffix(output, _REPORT_SUFFIXES, "html", "report")
+    from combmap.plan import make_plan
+    from combmap.report import plan_html, plan_report_markdown
+
+    onto, loaded = _case(case, ontology)
+    result = make_plan(loaded, onto, profile=profile)
+    if chosen == "markdown":
+        _emit(plan_report_markdown(result, onto, top=top, date=date), output)
+        return
+    from combmap.diagram import plan_digraph, render
+
+    svg = render(plan_digraph(result, onto, top=top, date=date).source, "svg", renderer=renderer).decode("utf-8")
+    _emit(plan_html(result, onto, loaded, svg=svg, date=date, top=top), output)

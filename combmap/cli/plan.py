@@ -1,0 +1,184 @@
+"""`plan`, `explain`, `validate` and `schema`: a case in, a plan out."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from combmap.ontology import Ontology
+    from combmap.plan import Plan
+
+from combmap.cli.common import (
+    EXIT_INPUT,
+    OntologyOption,
+    OutputOption,
+    ProfileOption,
+    SchemaName,
+    _case,
+    _emit,
+    _note,
+    _ontology,
+    _report,
+    _schema_text,
+    app,
+)
+
+
+class PlanFormat(StrEnum):
+    """Output formats of `combmap plan`."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    YAML = "yaml"
+
+# --- plan, explain, validate, schema ---------------------------------------------------------
+
+
+@app.command()
+def plan(
+    case: Annotated[Path, typer.Argument(help="A case file (YAML).", show_default=False)],
+    format: Annotated[
+        PlanFormat | None,
+        typer.Option("--format", "-f", help="table (default on a terminal), json, markdown, yaml."),
+    ] = None,
+    top: Annotated[
+        int, typer.Option("--top", min=1, max=93, help="Techniques kept overall and per function.")
+    ] = 10,
+    profile: ProfileOption = None,
+    ontology: OntologyOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Rank intervention functions, policy categories and techniques for a case.
+
+    Example: combmap plan cases/baxter-2020-cvso.yaml --format markdown -o plan.md
+    """
+    from combmap.plan import make_plan
+
+    onto, loaded = _case(case, ontology)
+    result = make_plan(loaded, onto, profile=profile, top=top)
+    chosen = format or _default_format(output)
+    if chosen == PlanFormat.TABLE and output is None:
+        _print_tables(result, onto)
+    else:
+        _emit(_render_plan(result, onto, chosen), output)
+
+
+def _default_format(output: Path | None) -> PlanFormat:
+    if output is not None:
+        suffix = output.suffix.lower()
+        by_suffix = {
+            ".json": PlanFormat.JSON,
+            ".md": PlanFormat.MARKDOWN,
+            ".yaml": PlanFormat.YAML,
+            ".yml": PlanFormat.YAML,
+        }
+        return by_suffix.get(suffix, PlanFormat.MARKDOWN)
+    return PlanFormat.TABLE if sys.stdout.isatty() else PlanFormat.MARKDOWN
+
+
+def _render_plan(result: Plan, onto: Ontology, chosen: PlanFormat) -> str:
+    from combmap import render
+
+    if chosen == PlanFormat.JSON:
+        return result.to_json()
+    if chosen == PlanFormat.YAML:
+        return render.plan_yaml(result)
+    if chosen == PlanFormat.MARKDOWN:
+        return render.plan_markdown(result, onto)
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, no_color=True, force_terminal=False)
+    for part in render.plan_tables(result, onto):
+        console.print(part)
+    return buffer.getvalue()
+
+
+def _print_tables(result: Plan, onto: Ontology) -> None:
+    from rich.console import Console
+
+    from combmap import render
+
+    console = Console()
+    for part in render.plan_tables(result, onto):
+        console.print(part)
+
+
+@app.command()
+def explain(
+    case: Annotated[Path, typer.Argument(help="A case file (YAML).", show_default=False)],
+    item: Annotated[
+        str,
+        typer.Argument(
+            help="A function, policy or technique: id, label or alias.", show_default=False
+        ),
+    ],
+    profile: ProfileOption = None,
+    ontology: OntologyOption = None,
+) -> None:
+    """Show why the plan ranks one item where it does: barriers, routes, links, sources.
+
+    Example: combmap explain cases/baxter-2020-cvso.yaml enablement
+    """
+    from combmap.errors import UnknownIdError
+    from combmap.plan import make_plan
+    from combmap.render import explain_lines
+    from combmap.schema import Kind
+
+    onto, loaded = _case(case, ontology)
+    entity = onto.resolve(item, (Kind.FUNCTION, Kind.POLICY, Kind.TECHNIQUE))
+    result = make_plan(loaded, onto, profile=profile, top=93)
+    found = result.item(entity.id)
+    if found is None:
+        raise UnknownIdError(
+            f"{entity.label} ({entity.id}) addresses no barrier of this case in profile {result.profile!r}"
+        )
+    sys.stdout.write("\n".join(explain_lines(found, result, onto)) + "\n")
+
+
+@app.command()
+def validate(
+    cases: Annotated[list[Path], typer.Argument(help="Case files to check.", show_default=False)],
+    ontology: OntologyOption = None,
+) -> None:
+    """Check case files without planning; report every problem with its line.
+
+    Example: combmap validate cases/*.yaml
+    """
+    from combmap.case import load_case
+    from combmap.errors import CombmapError
+
+    onto = _ontology(ontology)
+    failures: list[CombmapError] = []
+    for path in cases:
+        try:
+            loaded = load_case(path, onto)
+        except CombmapError as error:
+            failures.append(error)
+            continue
+        _note(f"ok {path}: {len(loaded.barriers)} barriers and enablers")
+    if failures:
+        for failure in failures:
+            _report(failure)
+        raise typer.Exit(EXIT_INPUT)
+
+
+@app.command()
+def schema(
+    name: Annotated[
+        SchemaName, typer.Argument(help="case, entities, links, references, manifest or questions.")
+    ] = SchemaName.CASE,
+) -> None:
+    """Print the JSON Schema of a file type, for editors that check YAML.
+
+    Example: combmap schema case > case.schema.json
+    """
+    sys.stdout.write(_schema_text(name))
