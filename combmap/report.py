@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from combmap.errors import RenderError
 from combmap.ontology import Ontology, sort_key
-from combmap.plan import Plan, RankedItem
-from combmap.render import plan_markdown, reference_text
+from combmap.plan import Plan, RankedFunction, RankedPolicy, RankedTechnique
+from combmap.render import chain_lines, cited, plan_markdown, reference_text
 from combmap.schema import Kind
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def plan_html(
         case: the case (behaviour, groups, evidence, APEASE worksheet).
         svg: the diagram as SVG (from `render`), inlined after sanitising; None leaves it out.
         date: printed under the title; none by default so the page is deterministic.
-        top: techniques per bundle function in the APEASE worksheet.
+        top: techniques per function in the APEASE worksheet.
 
     Raises:
         RenderError: `svg` is not well-formed SVG.
@@ -178,7 +178,7 @@ def plan_html(
     add("</header>")
     sections = [
         ("summary", "Summary"), ("behaviour", "Target behaviour"), ("diagram", "Diagram"),
-        ("priorities", "Priorities"), ("functions", "Intervention functions"), ("bundle", "Minimal bundle"),
+        ("priorities", "Priorities"), ("interventions", "Drafted interventions"), ("functions", "Intervention functions"),
         ("policies", "Policy categories"), ("techniques", "Behaviour change techniques"),
         ("excluded", "Excluded after APEASE"), ("rationale", "Rationale"), ("unverified", "Unverified links"),
         ("worksheet", "APEASE worksheet"), ("barriers", "Barriers and enablers"), ("references", "References"),
@@ -191,11 +191,11 @@ def plan_html(
     if svg is None:
         add('<p class="note">No diagram in this report.</p>')
     else:
-        add(f'<figure>{sanitize_svg(svg)}<figcaption>Barriers and enablers (left) through TDF domains and COM-B components to intervention functions, their top techniques and policy categories. Line width: weighted number of barriers flowing through a line. Solid: verified link or the case\'s own code; dotted: secondary source; dashed: unverified link; grey: excluded after APEASE. Double border: enabler; thick border: in the minimal bundle.</figcaption></figure>')
+        add(f'<figure>{sanitize_svg(svg)}<figcaption>Barriers and enablers (left) through TDF domains and COM-B components to intervention functions, their top techniques and policy categories. Line width: weighted number of barriers flowing through a line. Solid: verified link or the case\'s own code; dotted: secondary source; dashed: unverified link; grey: excluded after APEASE. Double border: enabler.</figcaption></figure>')
     add("</section>")
     _priorities(add, plan)
     _functions(add, plan)
-    _bundle(add, plan, texts)
+    _interventions(add, plan, texts)
     _policies(add, plan, ontology)
     _techniques(add, plan, ontology)
     _excluded(add, plan)
@@ -218,16 +218,13 @@ def _summary(add: _Add, plan: Plan, case: Case) -> None:
     if plan.priorities.components:
         top_components = ", ".join(esc(p.label) for p in plan.priorities.components[:3])
         points.append(f"The COM-B components raised most: {top_components}.")
-    if plan.functions:
-        best = plan.functions[0]
-        points.append(f"The highest-scoring intervention function is <strong>{esc(best.label)}</strong> (score {best.score:.2f}, {len(best.barriers)} barriers).")
-    if plan.bundle.functions:
-        names = ", ".join(f"<strong>{esc(s.label)}</strong>" for s in plan.bundle.functions)
-        points.append(f"The minimal bundle, {len(plan.bundle.functions)} function(s) that together address {len(plan.bundle.covered)} barrier(s): {names}.")
-    if plan.bundle.uncovered:
-        points.append(f'<span class="flag">{len(plan.bundle.uncovered)} barrier(s) are addressed by no available function.</span>')
-    if plan.unverified_links:
-        points.append(f'<span class="flag">{len(plan.unverified_links)} unverified link(s) are used</span>; they are listed under Unverified links.')
+    if plan.interventions:
+        first = plan.interventions[0]
+        points.append(f"The drafted intervention addressing most barriers: <strong>{_t(first.title)}</strong> ({len(first.barriers)} barriers).")
+    if plan.selected:
+        names = ", ".join(esc(plan.labels.get(f, f)) for f in plan.selected)
+        points.append(f"Functions left in after APEASE, by barriers addressed: {names}.")
+    points.append(esc(plan.robustness))
     add('<div class="summary"><ul>' + "".join(f"<li>{p}</li>" for p in points) + "</ul></div>")
     facts = [
         ("Organisation", info.organisation), ("Sector", info.sector), ("Setting", info.setting),
@@ -267,56 +264,54 @@ def _priorities(add: _Add, plan: Plan) -> None:
     add("</section>")
 
 
-def _flag(item: RankedItem) -> str:
-    return ' <span class="flag">unverified route</span>' if item.unverified else ""
+def _flag(item: RankedFunction | RankedPolicy | RankedTechnique) -> str:
+    return "" if item.robustness.keeps_rank else f' <span class="flag">{esc(item.robustness.note)}</span>'
 
 
 def _functions(add: _Add, plan: Plan) -> None:
-    bundle = {s.id for s in plan.bundle.functions}
     add('<section id="functions"><h2>Intervention functions</h2>')
-    add("<table><thead><tr><th>rank</th><th>function</th><th>score</th><th>barriers addressed</th><th>top techniques</th><th></th></tr></thead><tbody>")
+    add("<table><thead><tr><th>rank</th><th>function</th><th>barriers addressed</th><th>first techniques</th><th>without unverified links</th></tr></thead><tbody>")
     for f in plan.functions:
-        techniques = "; ".join(f"{esc(t.id.removeprefix('bct:'))} {esc(t.label)}" for t in f.techniques[:5]) or "none linked"
-        tags = ('<span class="tag">bundle</span>' if f.id in bundle else "") + _flag(f)
-        add(f'<tr><td class="num">{f.rank}</td><td><a href="#{_anchor("why", f.id)}">{esc(f.label)}</a></td><td class="num">{f.score:.2f}</td><td class="num">{len(f.barriers)}</td><td>{techniques}</td><td>{tags}</td></tr>')
+        techniques = "; ".join(f"{esc(t.removeprefix('bct:'))} {esc(plan.labels.get(t, t))}" for t in f.techniques[:5]) or "none linked"
+        rank = f"={f.rank}" if f.tie else str(f.rank)
+        add(f'<tr><td class="num">{rank}</td><td>{esc(f.label)}</td><td class="num">{len(f.barriers)}</td><td>{techniques}</td><td>{esc(f.robustness.note)}</td></tr>')
     add("</tbody></table></section>")
 
 
-def _bundle(add: _Add, plan: Plan, texts: dict[str, str]) -> None:
-    add('<section id="bundle"><h2>Minimal bundle</h2>')
-    add('<p class="note">The fewest functions that together address every barrier they can, chosen greedily by the weighted barriers each adds.</p><ol>')
-    for step in plan.bundle.functions:
-        techniques = "; ".join(f"{esc(t.label)} ({esc(t.id)})" for t in step.techniques) or "none linked"
-        added = "".join(f"<li>{_t(texts.get(b, b))}</li>" for b in step.adds)
-        add(f"<li><strong>{esc(step.label)}</strong>: adds {len(step.adds)} barrier(s), addresses {len(step.barriers)}. Techniques: {techniques}.<details><summary>Barriers it adds</summary><ul>{added}</ul></details></li>")
-    add("</ol>")
-    if plan.bundle.uncovered:
-        add('<p class="flag">Not addressed by any available function:</p><ul>' + "".join(f"<li>{_t(texts.get(b, b))}</li>" for b in plan.bundle.uncovered) + "</ul>")
-    add("</section>")
+def _interventions(add: _Add, plan: Plan, texts: dict[str, str]) -> None:
+    add('<section id="interventions"><h2>Drafted interventions</h2>')
+    add('<p class="note">Barriers grouped by the domain through which they reach their functions, ranked by barriers addressed (as Baxter &amp; Fancourt 2020, Table 2).</p>')
+    add("<table><thead><tr><th>rank</th><th>intervention</th><th>barriers</th><th>functions</th><th>techniques</th><th>policy categories</th></tr></thead><tbody>")
+    for item in plan.interventions:
+        functions = ", ".join(esc(plan.labels.get(f, f)) for f in item.functions)
+        techniques = "; ".join(f"{esc(t.id.removeprefix('bct:'))} {esc(t.label)}" for t in item.techniques)
+        policies = ", ".join(esc(p.label) + (" (common)" if p.common else "") for p in item.policies)
+        addressed = "".join(f"<li>{_t(texts.get(b, b))}</li>" for b in item.barriers)
+        rank = f"={item.rank}" if item.tie else str(item.rank)
+        add(f'<tr><td class="num">{rank}</td><td><strong>{_t(item.title)}</strong><details><summary>{len(item.barriers)} barriers</summary><ul>{addressed}</ul></details></td><td class="num">{len(item.barriers)}</td><td>{functions}</td><td>{techniques}</td><td>{policies}</td></tr>')
+    add("</tbody></table></section>")
 
 
 def _policies(add: _Add, plan: Plan, ontology: Ontology) -> None:
     add('<section id="policies"><h2>Policy categories</h2>')
-    add('<p class="note">Scored by the weight of the ranked functions each can deliver. <em>Candidate</em>: serves a function of the bundle; <em>common lever</em>: serves every one.</p>')
-    add("<table><thead><tr><th>rank</th><th>policy category</th><th>score</th><th>delivers</th><th>bundle</th><th></th></tr></thead><tbody>")
+    add('<p class="note"><em>Common lever</em>: can deliver every selected function; <em>candidate</em>: at least one (Michie, van Stralen &amp; West 2011, Table 3).</p>')
+    add("<table><thead><tr><th>rank</th><th>policy category</th><th>barriers</th><th>delivers</th><th>role</th><th></th></tr></thead><tbody>")
     for p in plan.policies:
         serves = ", ".join(esc(_label(ontology, f)) for f in p.functions)
-        role = "common lever" if p.common else "candidate" if p.candidate else ""
-        add(f'<tr><td class="num">{p.rank}</td><td><a href="#{_anchor("why", p.id)}">{esc(p.label)}</a></td><td class="num">{p.score:.2f}</td><td>{serves}</td><td>{role}</td><td>{_flag(p)}</td></tr>')
+        role = "common lever" if p.common else "candidate"
+        rank = f"={p.rank}" if p.tie else str(p.rank)
+        add(f'<tr><td class="num">{rank}</td><td>{esc(p.label)}</td><td class="num">{len(p.barriers)}</td><td>{serves}</td><td>{role}</td><td>{_flag(p)}</td></tr>')
     add("</tbody></table></section>")
 
 
 def _techniques(add: _Add, plan: Plan, ontology: Ontology) -> None:
     add('<section id="techniques"><h2>Behaviour change techniques</h2>')
-    add("<table><thead><tr><th>rank</th><th>technique</th><th>score</th><th>barriers</th><th>functions</th><th></th></tr></thead><tbody>")
+    add("<table><thead><tr><th>rank</th><th>technique</th><th>barriers</th><th>with domain evidence</th><th>functions</th><th></th></tr></thead><tbody>")
     for t in plan.techniques:
         functions = ", ".join(esc(_label(ontology, f)) for f in t.functions)
-        add(f'<tr><td class="num">{t.rank}</td><td><a href="#{_anchor("why", t.id)}">{esc(t.id.removeprefix("bct:"))} {esc(t.label)}</a></td><td class="num">{t.score:.2f}</td><td class="num">{len(t.barriers)}</td><td>{functions}</td><td>{_flag(t)}</td></tr>')
-    add("</tbody></table><h3>Techniques by function</h3><dl class=\"facts\">")
-    for f in plan.functions:
-        listed = "; ".join(f"{esc(t.label)} ({esc(t.id)}, {t.score:.2f})" for t in f.techniques) or "no technique linked"
-        add(f"<dt>{esc(f.label)}</dt><dd>{listed}</dd>")
-    add("</dl></section>")
+        rank = f"={t.rank}" if t.tie else str(t.rank)
+        add(f'<tr><td class="num">{rank}</td><td>{esc(t.id.removeprefix("bct:"))} {esc(t.label)}</td><td class="num">{len(t.barriers)}</td><td class="num">{t.evidence}</td><td>{functions}</td><td>{_flag(t)}</td></tr>')
+    add("</tbody></table></section>")
 
 
 def _excluded(add: _Add, plan: Plan) -> None:
@@ -324,10 +319,9 @@ def _excluded(add: _Add, plan: Plan) -> None:
     if not plan.excluded:
         add('<p class="note">Nothing was excluded.</p></section>')
         return
-    add("<table><thead><tr><th>option</th><th>kind</th><th>reason</th><th>would have scored</th></tr></thead><tbody>")
+    add("<table><thead><tr><th>option</th><th>kind</th><th>reason</th></tr></thead><tbody>")
     for item in plan.excluded:
-        reason = item.excluded.reason if item.excluded else ""
-        add(f'<tr><td>{esc(item.label)} (<code>{esc(item.id)}</code>)</td><td>{esc(item.kind)}</td><td>{_t(reason)}</td><td class="num">{item.score:.2f}</td></tr>')
+        add(f'<tr><td>{esc(item.label)} (<code>{esc(item.id)}</code>)</td><td>{esc(item.kind)}</td><td>{_t(item.reason)}</td></tr>')
     add("</tbody></table></section>")
 
 
@@ -338,34 +332,30 @@ def _citation(link_ref: str, locator: str | None, status: str) -> str:
 
 def _rationale(add: _Add, plan: Plan, ontology: Ontology, texts: dict[str, str]) -> None:
     add('<section id="rationale"><h2>Rationale</h2>')
-    add('<p class="note">For every recommendation, each barrier it addresses and the best route to it, with the sources of each link.</p>')
-    for heading, items in (("Intervention functions", plan.functions), ("Policy categories", plan.policies), ("Behaviour change techniques", plan.techniques)):
-        add(f"<h3>{heading}</h3>")
-        for item in items:
-            add(f'<h4 id="{_anchor("why", item.id)}">{esc(item.label)} <code>{esc(item.id)}</code>{_flag(item)}</h4><ul class="why">')
-            for reason in item.why:
-                if reason.barrier not in item.barriers:
-                    continue
-                steps = " → ".join(esc(_label(ontology, part)) for part in reason.path[1:])
-                cites = "; ".join(sorted({_citation(link.ref, link.locator, link.status) for link in reason.links}))
-                mark = ' <span class="flag">unverified</span>' if reason.unverified else ""
-                add(f"<li>“{_t(texts.get(reason.barrier, reason.barrier))}” → {steps} [{cites}]{mark}</li>")
-            if item.enablers:
-                enablers = "".join(f"<li>{_t(texts.get(e, e))}</li>" for e in item.enablers)
-                add(f"<li>Builds on {len(item.enablers)} enabler(s):<ul>{enablers}</ul></li>")
-            add("</ul>")
+    add('<p class="note">For every barrier, its routes to each selected function and the techniques under it, with the sources of each link.</p>')
+    for chain in plan.barriers:
+        routes = []
+        for function in chain.functions:
+            for route in function.routes:
+                link = plan.links[route.link]
+                cites = "; ".join(_citation(s.ref, s.locator, link.status) for s in link.sources)
+                routes.append(f"<li>{esc(_label(ontology, route.code))} → {esc(_label(ontology, function.id))} [{cites}]</li>")
+        lines = "".join(routes) + "".join(f"<li>{_t(line)}</li>" for line in chain_lines(chain, plan, ontology))
+        add(f'<h4 id="{_anchor("why", chain.id)}">{_t(texts.get(chain.id, chain.id))} <code>{esc(chain.id)}</code></h4><ul class="why">{lines}</ul>')
     add("</section>")
 
 
 def _unverified(add: _Add, plan: Plan, ontology: Ontology) -> None:
     add('<section id="unverified"><h2>Unverified links</h2>')
-    if not plan.unverified_links:
+    weak = [link for link in plan.links.values() if link.status == "unverified"]
+    if not weak:
         add('<p class="note">No recommendation rests on an unverified link.</p></section>')
         return
-    add('<p class="note">Links the recommendations rest on that combmap\'s authors could not check in the primary source. Treat the items that depend on them with care.</p>')
+    add(f'<p class="note">{esc(plan.robustness)} Each ranked item says whether it keeps its rank without them.</p>')
     add("<table><thead><tr><th>from</th><th>to</th><th>source</th><th>link set</th></tr></thead><tbody>")
-    for link in plan.unverified_links:
-        add(f"<tr><td>{esc(_label(ontology, link.source))}</td><td>{esc(_label(ontology, link.target))}</td><td>{_citation(link.ref, link.locator, link.status)}</td><td><code>{esc(link.set)}</code></td></tr>")
+    for link in sorted(weak, key=lambda item: item.id):
+        cites = "; ".join(_citation(s.ref, s.locator, link.status) for s in link.sources)
+        add(f"<tr><td>{esc(_label(ontology, link.source))}</td><td>{esc(_label(ontology, link.target))}</td><td>{cites}</td><td><code>{esc(link.set)}</code></td></tr>")
     add("</tbody></table></section>")
 
 
@@ -373,14 +363,14 @@ def _worksheet(add: _Add, plan: Plan, ontology: Ontology, case: Case, top: int) 
     criteria = ontology.of_kind(Kind.CRITERION)
     judged = {option: dict(judgements) for option, judgements in case.apease}
     options: list[tuple[str, str]] = []
-    for step in plan.bundle.functions:
-        options.append((step.id, step.label))
-        function = next((f for f in plan.functions if f.id == step.id), None)
-        for technique in (function.techniques if function else step.techniques)[:top]:
-            options.append((technique.id, f"{technique.id.removeprefix('bct:')} {technique.label}"))
+    for function in plan.functions:
+        options.append((function.id, function.label))
+        for technique in function.techniques[:top]:
+            options.append((technique, f"{technique.removeprefix('bct:')} {plan.labels.get(technique, technique)}"))
+    options.extend((p.id, p.label) for p in plan.policies)
     seen: set[str] = set()
     add('<section id="worksheet" class="worksheet"><h2>APEASE worksheet</h2>')
-    add('<p class="note">Judge each option of the minimal bundle and its top techniques against the APEASE criteria (Michie, Atkins &amp; West 2014): pass, unsure or fail, with a note. Judgements already recorded in the case are filled in.</p>')
+    add('<p class="note">Judge every candidate function, its first techniques and every policy category against the APEASE criteria (Michie, Atkins &amp; West 2014): pass, unsure or fail, with a note. Judgements already recorded in the case are filled in.</p>')
     add("<table><thead><tr><th>option</th>" + "".join(f"<th>{esc(c.label)}</th>" for c in criteria) + "</tr></thead><tbody>")
     for option, name in options:
         if option in seen:
@@ -413,10 +403,8 @@ def _barriers(add: _Add, plan: Plan, ontology: Ontology, case: Case, groups: dic
 
 
 def cited_keys(plan: Plan) -> list[str]:
-    """Reference keys of every link a recommendation or an unverified link rests on."""
-    keys = {link.ref for item in (*plan.functions, *plan.policies, *plan.techniques) for reason in item.why for link in reason.links}
-    keys.update(link.ref for link in plan.unverified_links)
-    return sorted(keys, key=sort_key)
+    """Reference keys of every link the plan rests on."""
+    return sorted(cited(plan), key=sort_key)
 
 
 def _references(add: _Add, plan: Plan, ontology: Ontology) -> None:

@@ -288,6 +288,11 @@ class OptionsModel(_Model):
     apease: dict[str, dict[str, Judgement]] = Field(
         default_factory=dict, description="APEASE worksheet: option id → criterion → judgement."
     )
+    interventions: dict[str, Text] = Field(
+        default_factory=dict,
+        description="Working titles for drafted interventions: intervention id (e.g. "
+        "'int:knowledge') → title.",
+    )
 
 
 class CaseFileModel(_Model):

@@ -117,7 +117,7 @@ def test_html_sections_and_worksheet(baxter: tuple[Case, Plan], onto: Ontology) 
     case, plan = baxter
     page = plan_html(plan, onto, case, svg=_svg(plan, onto), date="2031-05-06")
     _assert_safe_html(page)
-    for anchor in ("summary", "behaviour", "diagram", "priorities", "functions", "bundle", "policies",
+    for anchor in ("summary", "behaviour", "diagram", "priorities", "functions", "interventions", "policies",
                    "techniques", "rationale", "unverified", "worksheet", "references"):
         assert f'id="{anchor}"' in page
     assert "2031-05-06" in page and "@media print" in page and "<svg" in page
@@ -131,7 +131,7 @@ def test_html_sections_and_worksheet(baxter: tuple[Case, Plan], onto: Ontology) 
 
 def test_worksheet_prefills_judgements(hostile_case: tuple[Case, Plan], onto: Ontology) -> None:
     case, plan = hostile_case
-    assert "if:enablement" in {s.id for s in plan.bundle.functions}
+    assert "if:enablement" in plan.selected
     page = plan_html(plan, onto, case, svg=None)
     row = next(r for r in page.split('id="worksheet"', 1)[1].split("<tr>") if r.startswith("<td>Enablement"))
     assert "✓ pass" in row and "? unsure" in row

@@ -460,12 +460,11 @@ def _assess_summary(
                 texts = {b.id: b.text for b in case.barriers}
                 for entry_id in item.barriers[:2]:
                     console.print(Padding(f"[dim]{escape(texts[entry_id])}[/dim]", (0, 0, 0, 5)))
-        helps = [item.label for item in result.functions][:3]
+        helps = [item.title for item in result.interventions][:3]
         if helps:
-            console.print(
-                f"\nWhat could help most: {escape(', '.join(helps))} "
-                "(the full plan says why, and how)."
-            )
+            console.print("\nWhat could help most (the full plan says why, and how):")
+            for title in helps:
+                console.print(f"  - {escape(title)}")
     if session.behaviour is None:
         console.print(
             '\nTip: say what your organisation wants to do, e.g. --behaviour "Run weekly arts '
