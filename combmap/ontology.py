@@ -57,7 +57,14 @@ FUNCTION_TECHNIQUE_GRADES = ("most-frequent", "less-frequent", "listed")
 DOMAIN_TECHNIQUE_GRADES = ("link", "non-link", "inconclusive", "literature-link")
 
 #: Strength of each kind of reading, strongest first: the order `Link.ref` picks from.
-READ_ORDER = (Read.PRIMARY, Read.REPRODUCTION, Read.TRANSCRIPTION, Read.MENTION, Read.RECOLLECTION)
+READ_ORDER = (
+    Read.PRIMARY,
+    Read.REPRODUCTION,
+    Read.TRANSCRIPTION,
+    Read.MENTION,
+    Read.RECOLLECTION,
+    Read.ORIGIN,
+)
 #: Trust order of statuses, most trusted first.
 STATUS_ORDER = (Status.VERIFIED, Status.SECONDARY, Status.UNVERIFIED)
 #: The reading a shorthand source (`ref` + `status`, no `sources`) stands for.
@@ -957,7 +964,7 @@ class _Builder:
         for set_id, (model, doc) in sorted(self.link_sets.items()):
             top = _Where(doc, ())
             set_sources = self._set_sources(model, top)
-            cap = model.status if model.sources else None
+            cap = model.status if model.ref is None else None
             lineage = tuple(model.lineage) or (set_id,)
             for name_index, name in enumerate(model.profiles):
                 if name not in self.profiles:

@@ -45,7 +45,9 @@ class Read(StrEnum):
     third-party code, an OCR file or a skill file that copies the table; fidelity unchecked.
     `mention`: a source that names the cell without reproducing the table (an author's
     selection, a paraphrase); kept for the record, it does not raise the status.
-    `recollection`: remembered or noted, not read in any source.
+    `recollection`: remembered or noted, not read in any source. `origin`: the work the
+    table comes from, named for attribution although it was not read (the BCW guide behind a
+    reproduction). Only primary, reproduction and transcription readings raise a status.
     """
 
     PRIMARY = "primary"
@@ -53,6 +55,7 @@ class Read(StrEnum):
     TRANSCRIPTION = "transcription"
     MENTION = "mention"
     RECOLLECTION = "recollection"
+    ORIGIN = "origin"
 
 
 class Kind(StrEnum):
@@ -169,7 +172,7 @@ class LinkSourceModel(_Model):
     ref: str = Field(description="Key of the reference in references.yaml.")
     locator: str | None = Field(None, description="Table, row or page in that reference.")
     read: Read = Field(
-        description="primary, reproduction, transcription, mention or recollection."
+        description="primary, reproduction, transcription, mention, recollection or origin."
     )
     agrees: bool = Field(
         True, description="False when the source was read and lacks or contradicts the link."

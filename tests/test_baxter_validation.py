@@ -34,7 +34,10 @@ TABLE_2_TECHNIQUES = [
 ]
 #: Recall of Table 2's techniques in the top N of the default profile's ranking, as measured
 #: when docs/validation.md was written. A change that lowers them must be argued for there.
-RECALL_FLOOR = {10: 6, 20: 7}
+#: Issue 11 (technique evidence per domain: Michie 2008, Cane 2015 and Carey 2019 sets added)
+#: moved them from 6 and 7 to 5 and 9: 1.2 Problem solving, which Michie 2008 links to several
+#: domains, entered the top 10 and pushed 1.1 Goal setting to 12 (see docs/validation.md).
+RECALL_FLOOR = {10: 5, 20: 9}
 
 
 @pytest.fixture(scope="module")
