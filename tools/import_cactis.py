@@ -117,7 +117,11 @@ def read_crosswalk(path: Path) -> dict[str, tuple[list[str], str, str]]:
             codes = [c.strip() for c in record["bcttv1_codes"].split(";") if c.strip()]
             if (match == "none") != (not codes):
                 raise SystemExit(f"{path}: {record['cactis_name']!r}: codes and match disagree")
-            out[record["cactis_name"].strip()] = (sorted(codes, key=bct_sort_key), match, record["note"])
+            out[record["cactis_name"].strip()] = (
+                sorted(codes, key=bct_sort_key),
+                match,
+                record["note"],
+            )
     return out
 
 

@@ -255,7 +255,8 @@ def build_cane(directory: Path) -> None:
     """BCT → TDF allocations attributed to Cane et al. 2015 (by inference; see the note)."""
     onto = load_ontology()
     rows = _read(directory, "cane2015_bct_tdf.csv")
-    links, no_code = [], []
+    links: list[dict[str, Any]] = []
+    no_code: list[str] = []
     for row in rows:
         if not row["bct_code"]:
             no_code.append(f"{row['label_as_printed']} ({row['tdf_domain']})")
@@ -278,7 +279,7 @@ def build_cane(directory: Path) -> None:
                 "note": f"Printed as '{row['label_as_printed']}'; confidence {row['confidence']}.",
             }
         )
-    links.sort(key=lambda link: (link["from"], _code_key(link["to"][4:])))
+    links.sort(key=lambda link: (str(link["from"]), _code_key(str(link["to"])[4:])))
     mappings = Counter(link["mapping"] for link in links)
     _dump(
         LINKS / "cane2015-domain-technique.yaml",
@@ -330,7 +331,11 @@ def build_michie2008(directory: Path) -> None:
             domain = onto.resolve(name, [Kind.DOMAIN]).id
             for code in technique["bcttv1_codes"].split(";"):
                 sources = [
-                    {"ref": "djplaner-blog", "locator": "section 'Their mapping'", "read": "transcription"}
+                    {
+                        "ref": "djplaner-blog",
+                        "locator": "section 'Their mapping'",
+                        "read": "transcription",
+                    }
                 ]
                 if row["corroborated_by"]:
                     sources.append(
@@ -376,7 +381,10 @@ def build_michie2008(directory: Path) -> None:
                 "unverified. A 2008 technique mapped to several codes gives one link per code. "
                 f"{len(ordered)} links. Left out: "
                 + (
-                    ", ".join(f"{name} ({n} link{'s' * (n != 1)}, no BCTTv1 code)" for name, n in sorted(unmapped.items()))
+                    ", ".join(
+                        f"{name} ({n} link{'s' * (n != 1)}, no BCTTv1 code)"
+                        for name, n in sorted(unmapped.items())
+                    )
                     or "none"
                 )
                 + ". Twelve of the 35 techniques had no agreed link and their names were not read."
