@@ -62,7 +62,8 @@ def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "explain", BAXTER, "enablement")
     assert code == 0, err
     assert out.startswith("Enablement (if:enablement), function")
-    assert "michie2011, Table 2 [verified" in out
+    assert "rank 1, addresses 20 barriers" in out
+    assert "Social influences → Enablement  (kredo2018, Table 1; michie2014 [secondary])" in out
 
 
 def test_explain_technique_by_code(capsys: pytest.CaptureFixture[str]) -> None:

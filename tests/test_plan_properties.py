@@ -13,6 +13,7 @@ from combmap import Case, Ontology, load_ontology, make_plan
 from combmap.case import Barrier, Exclusion
 from combmap.ontology import Link
 from combmap.plan import Plan, RankedFunction, RankedPolicy, RankedTechnique
+from combmap.plan.chains import POSITIVE
 from combmap.schema import BarrierKind, BehaviourModel, CaseInfoModel, Kind, Relation, Status
 
 from .conftest import TINY
@@ -172,7 +173,7 @@ def test_a_one_domain_barrier_gets_only_that_domains_functions_and_techniques(
     chain = plan.barriers[0]
     components = set(chain.components)
     linked_to_domain = {
-        link.target for link in profile.out(Relation.DOMAIN_TECHNIQUE, domain) if link.grade in (None, "link")
+        link.target for link in profile.out(Relation.DOMAIN_TECHNIQUE, domain) if link.grade in POSITIVE
     }
     assert {f.id for f in plan.functions} <= row
     for function in chain.functions:

@@ -19,7 +19,7 @@ from combmap.schema import Relation, Status
 #: a COM-B target, then "linked only to the barrier's domains". Lower tier sorts first.
 TIERS = {"most-frequent": 0, "less-frequent": 1, "listed": 2, "cactis": 3, None: 4}
 #: Domain → technique grades that count as evidence for, and those that count against.
-POSITIVE = frozenset({"link", None})
+POSITIVE = frozenset({"link", "literature-link", None})
 NEGATIVE = frozenset({"non-link"})
 
 PHYSICAL = "comb:physical-capability"
@@ -66,8 +66,9 @@ class Offer:
         return len(self.lineages)
 
     def key(self) -> tuple[object, ...]:
-        """Evidence for the barrier's domains first, then the function's list, then the code."""
-        return (-self.evidence, TIERS[self.grade], sort_key(self.technique))
+        """Independent evidence for the barrier's domains, then how many of its domains it is
+        linked to, then the function's list, then the BCTTv1 code."""
+        return (-self.evidence, -len(self.domains), TIERS[self.grade], sort_key(self.technique))
 
 
 @dataclass(frozen=True, slots=True)
