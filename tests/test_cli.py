@@ -82,7 +82,7 @@ def test_validate_all_cases(capsys: pytest.CaptureFixture[str]) -> None:
             "unknown profile 'bcw2015'; did you mean 'bcw2014'?",
         ),
         (("explain", BAXTER, "enablment"), "did you mean 'if:enablement' (Enablement)?"),
-        (("explain", BAXTER, "12.4"), "addresses no barrier"),
+        (("explain", BAXTER, "8.5"), "addresses no barrier"),
         (
             ("plan", BAXTER, "-o", "/no/such/dir/plan.json"),
             "the folder /no/such/dir does not exist",
