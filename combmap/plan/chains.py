@@ -66,8 +66,11 @@ class Offer:
         return len(self.lineages)
 
     def key(self) -> tuple[object, ...]:
-        """Independent evidence for the barrier's domains, then how many of its domains it is
-        linked to, then the function's list, then the BCTTv1 code."""
+        """The order under a function: evidence first, then the list, then the code.
+
+        Independent evidence for the barrier's domains, then how many of its domains the
+        technique is linked to, then the function's list, then the BCTTv1 code.
+        """
         return (-self.evidence, -len(self.domains), TIERS[self.grade], sort_key(self.technique))
 
 
