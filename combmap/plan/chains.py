@@ -21,6 +21,8 @@ TIERS = {"most-frequent": 0, "less-frequent": 1, "listed": 2, "cactis": 3, None:
 #: Domain → technique grades that count as evidence for, and those that count against.
 POSITIVE = frozenset({"link", "literature-link", None})
 NEGATIVE = frozenset({"non-link"})
+#: A domain → technique link whose source technique maps to the BCT only uncertainly.
+UNCERTAIN = "uncertain"
 
 PHYSICAL = "comb:physical-capability"
 PSYCHOLOGICAL = "comb:psychological-capability"
@@ -66,12 +68,13 @@ class Offer:
         return len(self.lineages)
 
     def key(self) -> tuple[object, ...]:
-        """The order under a function: evidence first, then the list, then the code.
+        """The order under a function: evidence for this barrier, then the list, then the code.
 
-        Independent evidence for the barrier's domains, then how many of its domains the
-        technique is linked to, then the function's list, then the BCTTv1 code.
+        The evidence is read as how many of the barrier's own domains the technique is linked
+        to, then how many independent sources link it; then the guide's list for the function
+        (most frequently used first); then the BCTTv1 code.
         """
-        return (-self.evidence, -len(self.domains), TIERS[self.grade], sort_key(self.technique))
+        return (-len(self.domains), -self.evidence, TIERS[self.grade], sort_key(self.technique))
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +219,10 @@ class Index:
         negative: dict[str, list[Link]] = defaultdict(list)
         for domain in domains:
             for link in self.out(Relation.DOMAIN_TECHNIQUE, domain):
+                # A source technique mapped to this BCT with an uncertain code is not evidence
+                # that the source meant this BCT (combmap's rule; the link is still shown).
+                if getattr(link, "mapping", None) == UNCERTAIN:
+                    continue
                 if link.grade in POSITIVE:
                     positive[link.target].append(link)
                 elif link.grade in NEGATIVE:
@@ -330,3 +337,4 @@ def _path_key(path: Path) -> tuple[object, ...]:
 def unverified(links: Iterable[Link]) -> bool:
     """True when one of the links is unverified."""
     return any(link.status == Status.UNVERIFIED for link in links)
+
