@@ -101,7 +101,6 @@ class Index:
         self.ontology = ontology
         self.profile = profile
         links = [link for link in profile.links if keep is None or keep(link)]
-        self.lineage: dict[str, tuple[str, ...]] = {}
         by: dict[Relation, dict[str, list[Link]]] = defaultdict(lambda: defaultdict(list))
         self.cactis: dict[tuple[str, str], list[Link]] = defaultdict(list)
         for link in links:
@@ -123,12 +122,7 @@ class Index:
 
     def lineages(self, link: Link) -> tuple[str, ...]:
         """The independent evidence bases a link's set derives from."""
-        found = self.lineage.get(link.set)
-        if found is None:
-            link_set = self.ontology.link_sets.get(link.set)
-            declared = tuple(getattr(link_set, "lineage", ()) or ())
-            found = self.lineage[link.set] = declared or (link.ref,)
-        return found
+        return link.lineage or (link.ref,)
 
     def skeleton(self, coding: Coding) -> Skeleton:
         """The chain of a coding, computed once."""
@@ -221,7 +215,7 @@ class Index:
             for link in self.out(Relation.DOMAIN_TECHNIQUE, domain):
                 # A source technique mapped to this BCT with an uncertain code is not evidence
                 # that the source meant this BCT (combmap's rule; the link is still shown).
-                if getattr(link, "mapping", None) == UNCERTAIN:
+                if link.mapping == UNCERTAIN:
                     continue
                 if link.grade in POSITIVE:
                     positive[link.target].append(link)
@@ -266,7 +260,7 @@ class Index:
         for technique, (grade, links) in grades.items():
             lineages, doms, for_links, against = evidence.get(technique, ((), (), (), ()))
             if not lineages and against:
-                held.append((technique, _against(against, self.ontology)))
+                held.append((technique, _against(against, self)))
                 continue
             offers.append(Offer(technique, grade, lineages, doms, (*links, *for_links)))
         return (
@@ -320,14 +314,15 @@ def _independent(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
     return tuple(counted)
 
 
-def _against(links: tuple[Link, ...], ontology: Ontology) -> str:
-    names = sorted({(link.ref, ontology[link.source].label) for link in links})
-    parts = [f"{_source_name(ref)} finds no link between {domain} and this technique" for ref, domain in names]
+def _against(links: tuple[Link, ...], index: Index) -> str:
+    parts = sorted(
+        {
+            f"{'TaTT' if 'tatt' in index.lineages(link) else link.ref} finds no link between "
+            f"{index.ontology[link.source].label} and this technique"
+            for link in links
+        }
+    )
     return "; ".join(parts)
-
-
-def _source_name(ref: str) -> str:
-    return "TaTT" if ref.startswith(("johnston2021", "tatt", "carey2019", "connell2019")) else ref
 
 
 def _path_key(path: Path) -> tuple[object, ...]:

@@ -746,15 +746,10 @@ def priority_key(barriers: list[Barrier]) -> tuple[int, int, bool]:
 
 
 def _link_ref(key: str, link: Link, lineage: tuple[str, ...]) -> LinkRef:
-    sources = getattr(link, "sources", None)
-    refs = (
-        [
-            SourceRef(ref=s.ref, locator=s.locator, read=getattr(s, "read", None))
-            for s in sources
-        ]
-        if sources
-        else [SourceRef(ref=link.ref, locator=link.locator)]
-    )
+    refs = [SourceRef(ref=s.ref, locator=s.locator, read=s.read, agrees=s.agrees)
+        for s in link.sources] or [
+        SourceRef(ref=link.ref, locator=link.locator)
+    ]
     via = f"@{link.via}" if link.via and link.relation == Relation.COMPONENT_TECHNIQUE else ""
     return LinkRef(
         key=key,
