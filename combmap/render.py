@@ -15,6 +15,7 @@ import yaml
 
 from combmap.ontology import Entity, Link, Ontology
 from combmap.plan import Plan, RankedItem, Reason
+from combmap.terminal import clean, markup
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -24,14 +25,9 @@ if TYPE_CHECKING:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#!|<>&~$^])")
 
 
-# Characters that never belong in rendered text: C0/C1 controls (terminal escape sequences)
-# and bidirectional overrides, which could reorder what a reader sees (U+202E).
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def plain(text: str) -> str:
     """Untrusted text on one line, with control and bidi-override characters removed."""
-    return " ".join(_INVISIBLE.sub(" ", text).split())
+    return clean(text)
 
 
 def md_escape(text: str) -> str:
@@ -46,6 +42,23 @@ def _md_char(char: str) -> str:
     if char == ">":
         return "&gt;"
     return "\\" + char
+
+
+def md_code(text: str, *, table: bool = False) -> str:
+    """An inline code span that its content cannot close, on one line.
+
+    The fence is one backtick longer than the longest run of backticks inside, and padded with
+    spaces when the content starts or ends with a backtick, as CommonMark specifies; code spans
+    show their content literally, so no HTML or link can form. In a GFM table a `|` would still
+    end the cell, so `table=True` escapes it (the table parser removes the backslash).
+    """
+    flat = clean(text) or " "
+    runs = [len(run) for run in re.findall("`+", flat)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    if table:
+        flat = flat.replace("|", "\\|")
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def to_yaml(data: Any) -> str:
@@ -95,7 +108,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     add = out.append
     add(f"# Intervention plan: {md_escape(plan.case['title'])}")
     add("")
-    add(f"Case `{plan.case['id']}` · ontology {plan.ontology} · profile `{plan.profile}`")
+    add(f"Case {md_code(plan.case['id'])} · ontology {md_escape(plan.ontology)} · profile {md_code(plan.profile)}")
     add("")
     barriers = [b for b in plan.barriers if b.kind != "enabler"]
     enablers = [b for b in plan.barriers if b.kind == "enabler"]
@@ -150,7 +163,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
         add("")
         add(
             "Not addressed by any available function: "
-            + ", ".join(f"`{b}`" for b in plan.bundle.uncovered)
+            + ", ".join(md_code(b) for b in plan.bundle.uncovered)
         )
     add("")
     add("## Policy categories")
@@ -193,7 +206,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
         add("")
         for item in plan.excluded:
             why = item.excluded.reason if item.excluded else ""
-            add(f"- {md_escape(item.label)} (`{item.id}`): {md_escape(why)}")
+            add(f"- {md_escape(item.label)} ({md_code(item.id)}): {md_escape(why)}")
     add("")
     add("## Rationale")
     add("")
@@ -202,7 +215,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     )
     for item in plan.functions:
         add("")
-        add(f"### {md_escape(item.label)} (`{item.id}`)")
+        add(f"### {md_escape(item.label)} ({md_code(item.id)})")
         add("")
         if item.unverified:
             add("*Rests in part on unverified links.*")
@@ -211,7 +224,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
             if reason.barrier in item.barriers:
                 add(f"- {md_escape(reason_text(reason, ontology, texts[reason.barrier]))}")
         if item.enablers:
-            add(f"- Builds on enablers: {', '.join(f'`{e}`' for e in item.enablers)}")
+            add(f"- Builds on enablers: {', '.join(md_code(e) for e in item.enablers)}")
     for title, items in (("Policy categories", plan.policies), ("Techniques", plan.techniques)):
         add("")
         add(f"### {title}: the links they rest on")
@@ -222,7 +235,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
             )
             flag = " *(unverified)*" if item.unverified else ""
             add(
-                f"- **{md_escape(item.label)}** (`{item.id}`), {len(item.barriers)} barriers{flag}: {cites}"
+                f"- **{md_escape(item.label)}** ({md_code(item.id)}), {len(item.barriers)} barriers{flag}: {cites}"
             )
     if plan.unverified_links:
         add("")
@@ -230,7 +243,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
         add("")
         for link in plan.unverified_links:
             add(
-                f"- {md_escape(_label(ontology, link.source))} → {md_escape(_label(ontology, link.target))} ({link.ref}{', ' + md_escape(link.locator) if link.locator else ''}; set `{link.set}`)"
+                f"- {md_escape(_label(ontology, link.source))} → {md_escape(_label(ontology, link.target))} ({md_escape(link.ref)}{', ' + md_escape(link.locator) if link.locator else ''}; set {md_code(link.set)})"
             )
     if plan.warnings:
         add("")
@@ -244,7 +257,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     for key in _cited(plan):
         ref = ontology.references.get(key)
         if ref is not None:
-            add(f"- **{key}**: {md_escape(reference_text(ref))}")
+            add(f"- **{md_escape(key)}**: {md_escape(reference_text(ref))}")
     add("")
     return "\n".join(out)
 
@@ -286,7 +299,6 @@ def reference_text(ref: Any) -> str:
 
 def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     """The plan as rich tables for a terminal; case text is escaped for rich markup."""
-    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -294,8 +306,8 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     out.append(
         Text.assemble(
             ("Intervention plan: ", "bold"),
-            (plan.case["title"], "bold"),
-            f"\nprofile {plan.profile} · ontology {plan.ontology}",
+            (clean(plan.case["title"]), "bold"),
+            f"\nprofile {clean(plan.profile)} · ontology {clean(plan.ontology)}",
         )
     )
     table = Table(title="Priorities: COM-B components", title_justify="left")
@@ -304,7 +316,7 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     for p in plan.priorities.components:
         table.add_row(
             f"={p.rank}" if p.tie else str(p.rank),
-            escape(p.label),
+            markup(p.label),
             str(p.frequency),
             str(p.elaboration),
             "yes" if p.conflicting else "",
@@ -319,7 +331,7 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
         techniques = ", ".join(t.id.removeprefix("bct:") for t in f.techniques[:5])
         flag = " [dim](unverified)[/dim]" if f.unverified else ""
         table.add_row(
-            str(f.rank), escape(f.label) + flag, _fmt(f.score), str(len(f.barriers)), techniques
+            str(f.rank), markup(f.label) + flag, _fmt(f.score), str(len(f.barriers)), techniques
         )
     out.append(table)
     table = Table(title="Minimal bundle", title_justify="left")
@@ -328,9 +340,9 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     for index, step in enumerate(plan.bundle.functions, 1):
         table.add_row(
             str(index),
-            escape(step.label),
+            markup(step.label),
             str(len(step.adds)),
-            escape("; ".join(f"{t.id.removeprefix('bct:')} {t.label}" for t in step.techniques)),
+            markup("; ".join(f"{t.id.removeprefix('bct:')} {t.label}" for t in step.techniques)),
         )
     out.append(table)
     table = Table(title="Policy categories", title_justify="left")
@@ -339,7 +351,7 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     for policy in plan.policies:
         table.add_row(
             str(policy.rank),
-            escape(policy.label),
+            markup(policy.label),
             _fmt(policy.score),
             str(len(policy.functions)),
             policy_role(policy),
@@ -351,7 +363,7 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     for t in plan.techniques:
         table.add_row(
             str(t.rank),
-            escape(f"{t.id.removeprefix('bct:')} {t.label}"),
+            markup(f"{t.id.removeprefix('bct:')} {t.label}"),
             _fmt(t.score),
             str(len(t.barriers)),
         )
@@ -359,7 +371,7 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     notes = []
     for item in plan.excluded:
         why = item.excluded.reason if item.excluded else ""
-        notes.append(Text(f"Excluded: {item.label} ({item.id}): {why}", style="yellow"))
+        notes.append(Text(f"Excluded: {clean(item.label)} ({item.id}): {clean(why)}", style="yellow"))
     if plan.unverified_links:
         notes.append(
             Text(
@@ -368,13 +380,13 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
             )
         )
     for warning in plan.warnings:
-        notes.append(Text(f"Warning: {warning}", style="yellow"))
+        notes.append(Text(f"Warning: {clean(warning)}", style="yellow"))
     out.extend(notes)
     return out
 
 
 def explain_lines(item: RankedItem, plan: Plan, ontology: Ontology) -> list[str]:
-    """One item's reasoning as plain lines (the caller escapes for its medium)."""
+    """One item's reasoning as lines safe for a terminal: every untrusted part is cleaned."""
     texts = {b.id: plain(b.text) for b in plan.barriers}
     lines = [f"{plain(item.label)} ({item.id}), {item.kind}"]
     if item.excluded is not None:
@@ -391,13 +403,13 @@ def explain_lines(item: RankedItem, plan: Plan, ontology: Ontology) -> list[str]
         lines.append(f"{reason.barrier}: {texts[reason.barrier]}")
         lines.append(
             "  "
-            + " → ".join(_label(ontology, p) for p in reason.path[1:])
+            + " → ".join(clean(_label(ontology, p)) for p in reason.path[1:])
             + f"  (strength {_fmt(reason.strength)})"
         )
         for link in reason.links:
-            where = f"{link.ref}, {link.locator}" if link.locator else link.ref
+            where = clean(f"{link.ref}, {link.locator}" if link.locator else link.ref)
             lines.append(
-                f"    {link.source} → {link.target}: {where} [{link.status}; set {link.set}]"
+                f"    {link.source} → {link.target}: {where} [{link.status}; set {clean(link.set)}]"
             )
     if item.enablers:
         lines.append("")
@@ -406,7 +418,7 @@ def explain_lines(item: RankedItem, plan: Plan, ontology: Ontology) -> list[str]
         lines.append("")
         lines.append(
             "Top techniques: "
-            + "; ".join(f"{t.id} {t.label} ({_fmt(t.score)})" for t in item.techniques)
+            + "; ".join(f"{t.id} {clean(t.label)} ({_fmt(t.score)})" for t in item.techniques)
         )
     return lines
 

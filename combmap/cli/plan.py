@@ -23,6 +23,7 @@ from combmap.cli.common import (
     _emit,
     _note,
     _ontology,
+    _out,
     _report,
     _schema_text,
     app,
@@ -141,7 +142,7 @@ def explain(
         raise UnknownIdError(
             f"{entity.label} ({entity.id}) addresses no barrier of this case in profile {result.profile!r}"
         )
-    sys.stdout.write("\n".join(explain_lines(found, result, onto)) + "\n")
+    _out("\n".join(explain_lines(found, result, onto)))
 
 
 @app.command()
