@@ -73,9 +73,9 @@ class Entity:
         return f"Entity({self.id!r}, label={self.label!r})"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Link:
-    """A sourced link between two entities."""
+    """A sourced link between two entities; ordered by relation, ends, then the rest."""
 
     relation: Relation
     source: str
@@ -92,6 +92,24 @@ class Link:
     def citation(self) -> str:
         """Reference key plus locator, e.g. 'michie2011, Table 2'."""
         return f"{self.ref}, {self.locator}" if self.locator else self.ref
+
+    def _key(self) -> tuple[str, ...]:
+        # None sorts before any text: an overlay link may repeat a packaged one without a
+        # locator (issue 13 item 7; comparing None with str raised TypeError).
+        return (
+            self.relation.value,
+            self.source,
+            self.target,
+            self.via or "",
+            self.grade or "",
+            self.ref,
+            self.locator or "",
+            self.status.value,
+            self.set,
+        )
+
+    def __lt__(self, other: Link) -> bool:
+        return self._key() < other._key()
 
 
 @dataclass(frozen=True)
