@@ -544,7 +544,22 @@ def export_graphml(ontology: Ontology) -> str:
     """The ontology graph as GraphML (nodes and sourced edges)."""
     import networkx as nx
 
-    return "\n".join(nx.generate_graphml(ontology.graph, prettyprint=True)) + "\n"
+    graph = nx.MultiDiGraph(ontology.graph)  # a copy whose text XML 1.0 can carry
+    for _, attrs in graph.nodes(data=True):
+        _xml_text(attrs)
+    for _, _, attrs in graph.edges(data=True):
+        _xml_text(attrs)
+    return "\n".join(nx.generate_graphml(graph, prettyprint=True)) + "\n"
+
+
+# Characters XML 1.0 cannot hold at all, even escaped (tab, newline and CR it can).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(attrs: dict[str, Any]) -> None:
+    for key, value in attrs.items():
+        if isinstance(value, str) and _NOT_XML.search(value):
+            attrs[key] = _NOT_XML.sub(" ", value)
 
 
 def bullet(lines: Iterable[str]) -> str:
