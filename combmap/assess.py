@@ -552,6 +552,9 @@ def _case_document(
 
 def case_text(document: dict[str, Any], name: str) -> str:
     """The case file's YAML, with a header that tells its reader what to do next."""
+    from combmap.terminal import clean
+
+    name = clean(name)  # a newline or control character in a file name would break the YAML
     header = (
         "# A self-assessment made with `combmap assess`; the answers are kept under "
         "'assessment'.\n"

@@ -193,13 +193,14 @@ def _parse_yaml(text: str, file: str) -> Document:
     return Document(file, data, builder.lines)
 
 
-def read_bytes(path: Path, *, what: str = "file", limit: int = MAX_BYTES) -> bytes:
+def read_bytes(path: Path, *, what: str = "file", limit: int | None = None) -> bytes:
     """Read at most `limit` bytes of a file, pipe or device; refuse anything longer.
 
     The limit is enforced while reading, not from `stat`, so a pipe, `/dev/stdin` or
     `/dev/zero` cannot make combmap read (or hold) more than `limit` + 1 bytes.
     """
     name = str(path)
+    limit = MAX_BYTES if limit is None else limit
     try:
         with open(path, "rb") as handle:
             raw = handle.read(limit + 1)

@@ -106,7 +106,7 @@ def _case(path: Path, overlays: list[Path] | None) -> tuple[Ontology, Case]:
 def _emit(text: str | bytes, output: Path | None) -> None:
     """Print a result, or write it to `output` (see `combmap.output.write_output`)."""
     if output is None:
-        _out(text.decode("utf-8") if isinstance(text, bytes) else text)
+        _out(text.decode("utf-8") if isinstance(text, bytes) else text, display=False)
         return
     from combmap.output import write_output
 
@@ -114,11 +114,16 @@ def _emit(text: str | bytes, output: Path | None) -> None:
     _note(f"wrote {output}")
 
 
-def _out(text: str) -> None:
-    """Print text on stdout; on a terminal, through the control-character filter."""
+def _out(text: str, *, display: bool = True) -> None:
+    """Print text on stdout through the control-character filter.
+
+    Display commands (explain, ontology show and search) always filter; a result (a plan's
+    JSON or Markdown, `display=False`) is filtered when stdout is a terminal, and kept
+    byte-exact when piped.
+    """
     from combmap.terminal import clean_block
 
-    if sys.stdout.isatty():
+    if display or sys.stdout.isatty():
         text = clean_block(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
