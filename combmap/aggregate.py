@@ -555,7 +555,7 @@ def _score(value: float) -> str:
 
 def to_markdown(data: dict[str, Any], *, top: int = 10) -> str:
     """A report of the sector-level priorities and plan."""
-    from combmap.render import md_escape
+    from combmap.render import md_code, md_escape
 
     out: list[str] = []
     add = out.append
@@ -563,8 +563,8 @@ def to_markdown(data: dict[str, Any], *, top: int = 10) -> str:
     add("")
     add(
         f"{data['cases']} case(s) aggregated ({data['barriers']} barriers, {data['enablers']} "
-        f"enablers); {data['skipped']} input(s) skipped. Ontology {data['ontology']}; profiles: "
-        + ", ".join(f"`{name}` × {count}" for name, count in data["profiles"].items())
+        f"enablers); {data['skipped']} input(s) skipped. Ontology {md_escape(data['ontology'])}; profiles: "
+        + ", ".join(f"{md_code(name)} × {count}" for name, count in data["profiles"].items())
         + "."
     )
     add("")
@@ -621,16 +621,17 @@ def to_markdown(data: dict[str, Any], *, top: int = 10) -> str:
 
 def tables(data: dict[str, Any], *, top: int = 10) -> list[RenderableType]:
     """The aggregate as rich tables for a terminal; all text escaped for rich markup."""
-    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
-    from combmap.render import plain
+    from combmap.terminal import clean, markup
+
+
 
     out: list[RenderableType] = [
         Text.assemble(
             ("Sector-level priorities and plan", "bold"),
-            f"\n{data['cases']} cases, {data['skipped']} skipped · ontology {data['ontology']}",
+            f"\n{data['cases']} cases, {data['skipped']} skipped · ontology {clean(data['ontology'])}",
         )
     ]
     for title, key in (("TDF domains", "domains"), ("COM-B components", "components")):
@@ -640,7 +641,7 @@ def tables(data: dict[str, Any], *, top: int = 10) -> list[RenderableType]:
         for p in data["priorities"][key]:
             table.add_row(
                 str(p["rank"]),
-                escape(plain(p["label"])),
+                markup(p["label"]),
                 str(p["organisations"]),
                 f"{p['share']:.0%}",
                 str(p["as_enabler"]),
@@ -662,7 +663,7 @@ def tables(data: dict[str, Any], *, top: int = 10) -> list[RenderableType]:
         for row in data[key][:limit]:
             cells = [
                 str(row["rank"]),
-                escape(plain(row["label"])),
+                markup(row["label"]),
                 str(row["organisations"]),
                 f"{row['share']:.0%}",
                 _score(row["score"]),

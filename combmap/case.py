@@ -26,10 +26,16 @@ from combmap.schema import (
     Kind,
     validation_issues,
 )
-from combmap.yamlio import Document, parse_yaml, read_text
+from combmap.yamlio import Document, parse_yaml, paused_gc, read_text
 
 #: Kinds an exclusion or APEASE judgement may name.
 OPTION_KINDS = (Kind.FUNCTION, Kind.POLICY, Kind.TECHNIQUE)
+
+
+#: Problems listed per case file; the rest are counted ("... and 99,900 more problems").
+MAX_ISSUES = 100
+_CACHE_LIMIT = 100_000
+_RESOLVED: dict[int, tuple[Ontology, dict[tuple[str, tuple[Kind, ...]], tuple[str | None, str | None]]]] = {}
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,11 @@ def load_case(path: Path | str, ontology: Ontology) -> Case:
 
 def case_from_document(doc: Document, ontology: Ontology) -> Case:
     """Validate and resolve an already-parsed case document."""
+    with paused_gc():  # linear time on 100,000 barriers (see yamlio.paused_gc)
+        return _case_from_document(doc, ontology)
+
+
+def _case_from_document(doc: Document, ontology: Ontology) -> Case:
     if not isinstance(doc.data, dict):
         shape = "empty" if doc.data is None else f"a {type(doc.data).__name__}"
         issue = doc.issue(
@@ -113,7 +124,9 @@ def case_from_document(doc: Document, ontology: Ontology) -> Case:
         model = CaseFileModel.model_validate(doc.data)
     except ValidationError as error:
         issues = validation_issues(error, doc)
-        raise CaseError(f"{doc.file} is not a valid case ({_count(issues)})", issues) from None
+        raise CaseError(
+            f"{doc.file} is not a valid case ({_count(issues)})", issues, limit=MAX_ISSUES
+        ) from None
     return _resolve(model, doc, ontology)
 
 
@@ -203,7 +216,9 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
         if option is not None:
             apease.append((option, tuple(sorted(resolved))))
     if issues:
-        raise CaseError(f"{doc.file} is not a valid case ({_count(issues)})", issues)
+        raise CaseError(
+            f"{doc.file} is not a valid case ({_count(issues)})", issues, limit=MAX_ISSUES
+        )
     return Case(
         info=model.case,
         behaviour=model.behaviour,
@@ -240,11 +255,33 @@ def _one(
     path: tuple[str | int, ...],
     issues: list[Issue],
 ) -> str | None:
-    try:
-        return ontology.resolve(text, kinds).id
-    except UnknownIdError as error:
-        issues.append(doc.issue(path, error.message))
-        return None
+    found = _resolved(text, kinds, ontology)
+    if found[1] is not None:
+        issues.append(doc.issue(path, found[1]))
+    return found[0]
+
+
+def _resolved(text: str, kinds: tuple[Kind, ...], ontology: Ontology) -> tuple[str | None, str | None]:
+    """(id, None) or (None, message), computed once per distinct code and ontology.
+
+    A case may repeat one code (or one misspelling) 100,000 times; the did-you-mean search
+    costs about a millisecond, so it runs once per distinct text (issue 13 item 9).
+    """
+    cache = _RESOLVED.get(id(ontology))
+    if cache is None or cache[0] is not ontology:
+        cache = (ontology, {})
+        _RESOLVED.clear()  # one ontology at a time: the CLI, aggregate workers and tests
+        _RESOLVED[id(ontology)] = cache
+    key = (text, kinds)
+    found = cache[1].get(key)
+    if found is None:
+        try:
+            found = (ontology.resolve(text, kinds).id, None)
+        except UnknownIdError as error:
+            found = (None, error.message)
+        if len(cache[1]) < _CACHE_LIMIT:
+            cache[1][key] = found
+    return found
 
 
 def _codes(

@@ -17,6 +17,7 @@ import yaml
 from combmap.ontology import Entity, Link, Ontology
 from combmap.plan import Chain, Intervention, Plan, RankedFunction, RankedPolicy, RankedTechnique
 from combmap.plan.models import InterventionPolicy
+from combmap.terminal import clean, markup
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -26,14 +27,9 @@ if TYPE_CHECKING:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#!|<>&~$^])")
 
 
-# Characters that never belong in rendered text: C0/C1 controls (terminal escape sequences)
-# and bidirectional overrides, which could reorder what a reader sees (U+202E).
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def plain(text: str) -> str:
     """Untrusted text on one line, with control and bidi-override characters removed."""
-    return " ".join(_INVISIBLE.sub(" ", text).split())
+    return clean(text)
 
 
 def md_escape(text: str) -> str:
@@ -42,21 +38,29 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(lambda m: "&amp;" if m.group(1) == "&" else _md_char(m.group(1)), flat)
 
 
-def md_code(text: str) -> str:
-    """An inline code span that its content cannot close: the fence outgrows any backtick run."""
-    flat = plain(text)
-    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"
-
-
 def _md_char(char: str) -> str:
     if char == "<":
         return "&lt;"
     if char == ">":
         return "&gt;"
     return "\\" + char
+
+
+def md_code(text: str, *, table: bool = False) -> str:
+    """An inline code span that its content cannot close, on one line.
+
+    The fence is one backtick longer than the longest run of backticks inside, and padded with
+    spaces when the content starts or ends with a backtick, as CommonMark specifies; code spans
+    show their content literally, so no HTML or link can form. In a GFM table a `|` would still
+    end the cell, so `table=True` escapes it (the table parser removes the backslash).
+    """
+    flat = clean(text) or " "
+    runs = [len(run) for run in re.findall("`+", flat)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    if table:
+        flat = flat.replace("|", "\\|")
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def to_yaml(data: Any) -> str:
@@ -366,7 +370,6 @@ def reference_text(ref: Any) -> str:
 
 def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     """The plan as rich tables for a terminal; untrusted text is filtered and escaped."""
-    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -375,7 +378,7 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
         for index, column in enumerate(header):
             out.add_column(column, justify="right" if index in right else "left")
         for row in rows:
-            out.add_row(*(escape(plain(cell)) for cell in row))
+            out.add_row(*(markup(cell) for cell in row))
         return out
 
     parts: list[RenderableType] = [
@@ -639,7 +642,22 @@ def export_graphml(ontology: Ontology) -> str:
     """The ontology graph as GraphML (nodes and sourced edges)."""
     import networkx as nx
 
-    return "\n".join(nx.generate_graphml(ontology.graph, prettyprint=True)) + "\n"
+    graph = nx.MultiDiGraph(ontology.graph)  # a copy whose text XML 1.0 can carry
+    for _, attrs in graph.nodes(data=True):
+        _xml_text(attrs)
+    for _, _, attrs in graph.edges(data=True):
+        _xml_text(attrs)
+    return "\n".join(nx.generate_graphml(graph, prettyprint=True)) + "\n"
+
+
+# Characters XML 1.0 cannot hold at all, even escaped (tab, newline and CR it can).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(attrs: dict[str, Any]) -> None:
+    for key, value in attrs.items():
+        if isinstance(value, str) and _NOT_XML.search(value):
+            attrs[key] = _NOT_XML.sub(" ", value)
 
 
 def bullet(lines: Iterable[str]) -> str:

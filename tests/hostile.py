@@ -47,6 +47,21 @@ HOSTILE: tuple[str, ...] = (
     "\x00\x07\x1b[31mANSI red\x1b[0m",
 )
 
+#: Terminal escape sequences and controls (issue 13): each would act on a terminal if printed.
+TERMINAL: tuple[str, ...] = (
+    "\x1b]52;c;aGVsbG8=\x07 writes the clipboard (OSC 52)",
+    "\x1b]8;;https://example.invalid\x1b\\hidden link\x1b]8;;\x1b\\ (OSC 8)",
+    "\x1b[2J\x1b[H screen cleared",
+    "\x1b]0;new window title\x07 title change",
+    "overwritten\rby carriage return",
+    "back\x08\x08\x08\x08space",
+    "bidi \u202eoverride\u202c \u2066isolate\u2069 \u200fmark",
+    "C1 \x9b31m CSI and \x9d OSC",
+    "\x1bP device control \x1b\\",
+)
+#: Every hostile string: the shared corpus plus the terminal sequences.
+ALL: tuple[str, ...] = HOSTILE + TERMINAL
+
 #: The case title: short enough for one terminal line, hostile in every format.
 TITLE = 'Hostile "case" <script>alert(1)</script> [bold red]x[/] **x** \\n {} -> end'
 

@@ -78,24 +78,28 @@ def assess(
         _note("  combmap assess --out my-organisation.yaml")
         raise typer.Exit(EXIT_USAGE)
     from combmap import assess as lib
+    from combmap.lock import hold
 
     onto = _ontology(ontology)
-    session = lib.open_session(
-        out, onto, respondent=respondent, organisation=org, behaviour=behaviour
-    )
-    for key in session.unknown_ids():
-        _note(
-            f"warning: {out} has an answer to {key!r}, which is not in the question bank; it is kept but not counted"
-        )
+    given = lib.read_answers(answers, onto) if answers is not None else None
     resume = _resume_command(out, ontology)
-    if answers is not None:
-        session.apply(lib.read_answers(answers, onto))
-        session.save()
+    with hold(out):  # from reading the file to its last write: no other run can interleave
+        session = lib.open_session(
+            out, onto, respondent=respondent, organisation=org, behaviour=behaviour
+        )
+        for key in session.unknown_ids():
+            _note(
+                f"warning: {out} has an answer to {key!r}, which is not in the question bank; it is kept but not counted"
+            )
+        if given is not None:
+            session.apply(given)
+            session.save()
+        elif not sys.stdin.isatty():
+            _assess_piped(session, onto, resume)
+        else:
+            _assess_interactive(session, onto, resume)
+    if given is not None:
         _assess_summary(session, onto, resume)
-    elif not sys.stdin.isatty():
-        _assess_piped(session, onto, resume)
-    else:
-        _assess_interactive(session, onto, resume)
 
 
 def _resume_command(out: Path, overlays: list[Path] | None) -> str:
@@ -173,14 +177,14 @@ def _assess_interactive(session: Session, onto: Ontology, resume: str) -> None:
 
 
 def _assess_saved(console: Console, session: Session, resume: str) -> None:
-    from rich.markup import escape
+    from combmap.terminal import markup
 
     total = len(session.bank.items)
     console.print(
         f"[bold]Saved.[/bold] You have answered {session.answered} of {total} questions; "
-        f"your answers are in {escape(str(session.path))}."
+        f"your answers are in {markup(str(session.path))}."
     )
-    console.print(f"To carry on later, run:  [bold]{escape(resume)}[/bold]", soft_wrap=True)
+    console.print(f"To carry on later, run:  [bold]{markup(resume)}[/bold]", soft_wrap=True)
 
 
 def _ask(console: Console, prompt: str) -> str:
@@ -189,14 +193,14 @@ def _ask(console: Console, prompt: str) -> str:
 
 def _assess_start(console: Console, session: Session, resume: str) -> bool:
     """Welcome, resume or review; then the walk. False when the person quit."""
-    from rich.markup import escape
     from rich.panel import Panel
 
     from combmap import assess as lib
+    from combmap.terminal import markup
 
     bank = session.bank
     total = len(bank.items)
-    where = escape(str(session.path))
+    where = markup(str(session.path))
     if not session.resumed:
         minutes = lib.estimate_minutes(total)
         console.print(
@@ -217,7 +221,7 @@ def _assess_start(console: Console, session: Session, resume: str) -> bool:
             name = _ask(console, "What is your organisation called? (press Enter to skip) ")
             session.set_organisation(name)
     else:
-        who = f", {escape(session.respondent)}" if session.respondent else ""
+        who = f", {markup(session.respondent)}" if session.respondent else ""
         left = total - session.answered
         console.print(
             Panel(
@@ -229,8 +233,8 @@ def _assess_start(console: Console, session: Session, resume: str) -> bool:
             )
         )
     while session.behaviour is None:
-        console.print(f"\n[bold]{escape(lib.BEHAVIOUR_QUESTION)}[/bold]")
-        console.print(f"[dim]{escape(lib.BEHAVIOUR_EXAMPLE)}[/dim]")
+        console.print(f"\n[bold]{markup(lib.BEHAVIOUR_QUESTION)}[/bold]")
+        console.print(f"[dim]{markup(lib.BEHAVIOUR_EXAMPLE)}[/dim]")
         text = _ask(console, "> ")
         if text.strip().casefold() == "q":
             session.save()
@@ -243,13 +247,13 @@ def _assess_start(console: Console, session: Session, resume: str) -> bool:
         session.set_behaviour(text)
     session.save()
     console.print(
-        f"\nIn the statements, [bold]this work[/bold] means: {escape(session.behaviour or '')}"
+        f"\nIn the statements, [bold]this work[/bold] means: {markup(session.behaviour or '')}"
     )
     scale = bank.scale
     console.print(
-        f"\nFor each statement type [bold]1[/bold] to [bold]5[/bold] (1 = {escape(scale.points[0].lower())}, "
-        f"5 = {escape(scale.points[4].lower())}), [bold]d[/bold] {escape(scale.dont_know.lower())} or "
-        f"[bold]n[/bold] {escape(scale.not_applicable.lower())}, then press Enter."
+        f"\nFor each statement type [bold]1[/bold] to [bold]5[/bold] (1 = {markup(scale.points[0].lower())}, "
+        f"5 = {markup(scale.points[4].lower())}), [bold]d[/bold] {markup(scale.dont_know.lower())} or "
+        f"[bold]n[/bold] {markup(scale.not_applicable.lower())}, then press Enter."
     )
     console.print(
         "Other keys: [bold]b[/bold] back, [bold]s[/bold] skip for now, [bold]a[/bold] add a note, "
@@ -290,10 +294,9 @@ def _assess_start(console: Console, session: Session, resume: str) -> bool:
 
 def _assess_walk(console: Console, walk: Walk, session: Session) -> bool:
     """Ask until the walk is over; False when the person quit (everything is saved)."""
-    from rich.markup import escape
-
     from combmap import assess as lib
     from combmap.errors import AssessmentError
+    from combmap.terminal import markup
 
     scale = session.bank.scale
     shown: str | None = None
@@ -303,13 +306,13 @@ def _assess_walk(console: Console, walk: Walk, session: Session) -> bool:
         if shown != question.id:
             if question.section != section:
                 section = question.section
-                console.print(f"\n[bold]{escape(lib.SECTION_TITLES[section])}[/bold]")
+                console.print(f"\n[bold]{markup(lib.SECTION_TITLES[section])}[/bold]")
             _show_question(console, walk, session)
             shown = question.id
         try:
             command = lib.parse_key(_ask(console, "Your answer: "), scale)
         except AssessmentError as error:
-            console.print(f"[yellow]{escape(error.message)}[/yellow]")
+            console.print(f"[yellow]{markup(error.message)}[/yellow]")
             continue
         if command.action == "answer" and command.answer is not None:
             walk.answer(command.answer)
@@ -317,7 +320,7 @@ def _assess_walk(console: Console, walk: Walk, session: Session) -> bool:
             try:
                 walk.keep()
             except AssessmentError as error:
-                console.print(f"[yellow]{escape(error.message)}[/yellow]")
+                console.print(f"[yellow]{markup(error.message)}[/yellow]")
         elif command.action == "back":
             if not walk.back():
                 console.print("[yellow]This is the first question.[/yellow]")
@@ -330,9 +333,9 @@ def _assess_walk(console: Console, walk: Walk, session: Session) -> bool:
                 walk.note(text)
                 console.print("[green]Note saved.[/green]")
         elif command.action == "help":
-            console.print(escape(lib.KEYS_HINT))
+            console.print(markup(lib.KEYS_HINT))
             if question.help:
-                console.print(f"[dim]{escape(question.help)}[/dim]")
+                console.print(f"[dim]{markup(question.help)}[/dim]")
         elif command.action == "quit":
             return False
         if walk.current is not None and walk.current.id != shown:
@@ -341,9 +344,8 @@ def _assess_walk(console: Console, walk: Walk, session: Session) -> bool:
 
 
 def _show_question(console: Console, walk: Walk, session: Session) -> None:
-    from rich.markup import escape
-
     from combmap import assess as lib
+    from combmap.terminal import markup
 
     question = walk.current
     if question is None:
@@ -352,9 +354,9 @@ def _show_question(console: Console, walk: Walk, session: Session) -> None:
     total = len(session.bank.items)
     console.print()
     console.rule(f"{walk.number} of {total} · {question.section.value.capitalize()}", align="left")
-    console.print(f"[bold]{escape(question.text)}[/bold]")
+    console.print(f"[bold]{markup(question.text)}[/bold]")
     if question.help:
-        console.print(f"[dim]{escape(question.help)}[/dim]")
+        console.print(f"[dim]{markup(question.help)}[/dim]")
     choices = [(str(i), label) for i, label in enumerate(scale.points, start=1)]
     choices += [("d", scale.dont_know), ("n", scale.not_applicable)]
     lines: list[list[tuple[str, str]]] = [[]]
@@ -364,18 +366,18 @@ def _show_question(console: Console, walk: Walk, session: Session) -> None:
             lines.append([])
         lines[-1].append((key, label))
     for line in lines:
-        console.print("  " + "   ".join(f"[bold]{k}[/bold] {escape(v)}" for k, v in line))
+        console.print("  " + "   ".join(f"[bold]{k}[/bold] {markup(v)}" for k, v in line))
     console.print("  [dim]b back · s skip · a add a note · q save and quit[/dim]")
     given = session.answers.get(question.id)
     if given is not None:
         typed = str(given)[0]  # 1-5, or d / n
         console.print(
-            f"  Your answer so far: [bold]{typed}[/bold] {escape(lib.answer_label(given, scale))} "
+            f"  Your answer so far: [bold]{typed}[/bold] {markup(lib.answer_label(given, scale))} "
             "[dim](press Enter to keep it)[/dim]"
         )
     note = session.notes.get(question.id)
     if note:
-        console.print(f"  Your note: {escape(note)}")
+        console.print(f"  Your note: {markup(note)}")
 
 
 def _assess_summary(
@@ -385,13 +387,13 @@ def _assess_summary(
     import shlex
 
     from rich.console import Console
-    from rich.markup import escape
     from rich.padding import Padding
     from rich.table import Table
 
     from combmap.assess import comb_profile, top_priorities
     from combmap.case import load_case
     from combmap.plan import make_plan
+    from combmap.terminal import markup
 
     console = console or Console(highlight=False)
     bank = session.bank
@@ -412,7 +414,7 @@ def _assess_summary(
     line += f" ({', '.join(extra)})" if extra else ""
     skipped = session.open_skipped()
     line += f"; {len(skipped)} skipped" if skipped else ""
-    console.print(escape(line) + ".")
+    console.print(markup(line) + ".")
     path = session.path.resolve()
     document = session.to_document()
     if not any(str(b.get("id", "")).startswith("q-") for b in document["barriers"]):
@@ -435,7 +437,7 @@ def _assess_summary(
         table.add_column("Strengths", style="green")
         for row in rows:
             table.add_row(
-                row.label,
+                markup(row.label),
                 _bar(row.barriers, peak, left=True),
                 _bar(row.enablers, peak, left=False),
             )
@@ -456,29 +458,29 @@ def _assess_summary(
                 if item.enablers:
                     found += ", " + _count_words(len(item.enablers), "strength")
                 flag = " [yellow](mixed answers)[/yellow]" if item.conflicting else ""
-                console.print(f"  {index}. {escape(item.label)}: {found}{flag}")
+                console.print(f"  {index}. {markup(item.label)}: {found}{flag}")
                 texts = {b.id: b.text for b in case.barriers}
                 for entry_id in item.barriers[:2]:
-                    console.print(Padding(f"[dim]{escape(texts[entry_id])}[/dim]", (0, 0, 0, 5)))
+                    console.print(Padding(f"[dim]{markup(texts[entry_id])}[/dim]", (0, 0, 0, 5)))
         helps = [item.title for item in result.interventions][:3]
         if helps:
             console.print("\nWhat could help most (the full plan says why, and how):")
             for title in helps:
-                console.print(f"  - {escape(title)}")
+                console.print(f"  - {markup(title)}")
     if session.behaviour is None:
         console.print(
             '\nTip: say what your organisation wants to do, e.g. --behaviour "Run weekly arts '
             'sessions"; the plan is about that behaviour.'
         )
-    console.print(f"\nYour case file: [bold]{escape(str(path))}[/bold]", soft_wrap=True)
+    console.print(f"\nYour case file: [bold]{markup(str(path))}[/bold]", soft_wrap=True)
     left = total - session.answered
     if left:
         console.print(
-            f"{left} questions are still open. To carry on:  [bold]{escape(resume)}[/bold]",
+            f"{left} questions are still open. To carry on:  [bold]{markup(resume)}[/bold]",
             soft_wrap=True,
         )
     plan_command = shlex.join(["combmap", "plan", str(session.path)])
-    console.print(f"To see the full plan:  [bold]{escape(plan_command)}[/bold]", soft_wrap=True)
+    console.print(f"To see the full plan:  [bold]{markup(plan_command)}[/bold]", soft_wrap=True)
 
 
 def _count_words(count: int, word: str) -> str:
@@ -505,6 +507,9 @@ def assess_merge(
             "--output", "--out", "-o", help="The merged case file to write.", show_default=False
         ),
     ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an output that holds other answers.")
+    ] = False,
     ontology: OntologyOption = None,
 ) -> None:
     """Combine several people's self-assessments into one case; disagreements are marked.
@@ -513,20 +518,12 @@ def assess_merge(
     """
     from combmap import assess as lib
     from combmap.case import case_from_document
-    from combmap.errors import AssessmentError
-    from combmap.yamlio import parse_yaml, write_atomic
+    from combmap.lock import hold
+    from combmap.output import write_output
+    from combmap.yamlio import parse_yaml
 
     onto = _ontology(ontology)
-    if any(output.resolve() == f.resolve() for f in files):
-        raise AssessmentError(
-            f"{output} is one of the files to merge; write the merge to a new file"
-        )
-    if output.exists():
-        doc = parse_yaml(output.read_text(encoding="utf-8"), str(output))
-        if not isinstance(doc.data, dict) or doc.data.get("assessment") is None:
-            raise AssessmentError(
-                f"{output} already exists and is not a self-assessment; choose another file name"
-            )
+    lib.check_merge_target(output, files, force=force)
     document, warnings = lib.merge(files, onto, out=output)
     for warning in warnings:
         _note(f"warning: {warning}")
@@ -538,7 +535,9 @@ def assess_merge(
         _note(
             "warning: no answer leans either way, so the merged case has nothing to plan from yet"
         )
-    write_atomic(output, text)
+    with hold(output):
+        lib.check_merge_target(output, files, force=force)  # again: it may have changed
+        write_output(output, text, replace_answers=True)
     people = len(document["assessment"]["respondents"])
     both = sum(1 for b in entries if b["kind"] == "both")
     _note(
@@ -614,7 +613,6 @@ def assess_import(
     _note(f"{written} case file{'s' * (written != 1)} written")
     if problems:
         count = len({p.path for p in problems})
-        raise AssessmentError(
-            f"{count} row{'s' * (count != 1)} of {survey} {'were' if count != 1 else 'was'} not imported; the other rows were",
-            problems,
-        )
+        rows = f"{count} row{'s' * (count != 1)} of {survey} {'were' if count != 1 else 'was'} not imported"
+        rest = "; the other rows were" if written else "; no case file was written"
+        raise AssessmentError(rows + rest, problems)

@@ -103,21 +103,37 @@ def _case(path: Path, overlays: list[Path] | None) -> tuple[Ontology, Case]:
     return ontology, load_case(path, ontology)
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str | bytes, output: Path | None) -> None:
+    """Print a result, or write it to `output` (see `combmap.output.write_output`)."""
     if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        _out(text.decode("utf-8") if isinstance(text, bytes) else text, display=False)
         return
-    from combmap.yamlio import write_atomic
+    from combmap.output import write_output
 
-    write_atomic(output, text)
+    write_output(output, text)
     _note(f"wrote {output}")
+
+
+def _out(text: str, *, display: bool = True) -> None:
+    """Print text on stdout through the control-character filter.
+
+    Display commands (explain, ontology show and search) always filter; a result (a plan's
+    JSON or Markdown, `display=False`) is filtered when stdout is a terminal, and kept
+    byte-exact when piped.
+    """
+    from combmap.terminal import clean_block
+
+    if display or sys.stdout.isatty():
+        text = clean_block(text)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def _note(message: str) -> None:
     from rich.console import Console
-    from rich.markup import escape
 
-    Console(stderr=True, soft_wrap=True).print(f"[dim]{escape(message)}[/dim]")
+    from combmap.terminal import markup
+
+    Console(stderr=True, soft_wrap=True).print(f"[dim]{markup(message)}[/dim]")
 
 
 def _by_suffix(output: Path | None, table: dict[str, str], default: str, what: str) -> str:
@@ -160,17 +176,17 @@ def _tables_text(parts: list[RenderableType], output: Path | None) -> None:
 
 def _report(error: Exception) -> None:
     from rich.console import Console
-    from rich.markup import escape
 
     from combmap.errors import CombmapError
+    from combmap.terminal import markup
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     if isinstance(error, CombmapError):
-        console.print(f"[bold red]error:[/bold red] {escape(error.message)}")
+        console.print(f"[bold red]error:[/bold red] {markup(error.message)}")
         for issue in error.issues:
-            console.print(f"  - {escape(str(issue))}")
+            console.print(f"  - {markup(issue)}")
     else:
-        console.print(f"[bold red]error:[/bold red] {escape(str(error))}")
+        console.print(f"[bold red]error:[/bold red] {markup(error)}")
 
 
 def _schema_text(name: SchemaName) -> str:

@@ -214,12 +214,13 @@ def aggregate(
 
 def _aggregate_summary(totals: Totals) -> None:
     from rich.console import Console
-    from rich.markup import escape
+
+    from combmap.terminal import markup
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     for first, count in totals.skips[:_PROBLEMS_SHOWN]:
         more = f" (and {count - 1} more problem{'s' * (count != 2)})" if count > 1 else ""
-        console.print(f"[yellow]skipped[/yellow] {escape(str(first))}{more}")
+        console.print(f"[yellow]skipped[/yellow] {markup(first)}{more}")
     if totals.skipped > _PROBLEMS_SHOWN:
         console.print(
             f"... and {totals.skipped - _PROBLEMS_SHOWN} more (every one is in the JSON output)"

@@ -15,7 +15,6 @@ from combmap.cli.common import (
     _by_suffix,
     _case,
     _emit,
-    _note,
     app,
 )
 
@@ -94,14 +93,7 @@ def diagram(
     if chosen == "dot":
         _emit(source, output)
         return
-    data = render(source, chosen, renderer=renderer)
-    if output is None:
-        _emit(data.decode("utf-8"), None)
-        return
-    from combmap.yamlio import write_atomic
-
-    write_atomic(output, data)
-    _note(f"wrote {output}")
+    _emit(render(source, chosen, renderer=renderer), output)
 
 
 @app.command()

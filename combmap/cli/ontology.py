@@ -17,6 +17,7 @@ from combmap.cli.common import (
     _emit,
     _note,
     _ontology,
+    _out,
     _schema_text,
     ontology_app,
 )
@@ -49,7 +50,7 @@ def ontology_validate(
     stats = onto.stats()
     counts = ", ".join(f"{n} {k}" for k, n in stats["entities"].items())
     questions = f"; {len(onto.questions.items)} questions" if onto.questions else ""
-    typer.echo(
+    _out(
         f"ontology {onto.version} is valid: {counts}; {stats['links']} links in {stats['link_sets']} sets{questions}"
     )
 
@@ -68,7 +69,7 @@ def ontology_show(
     from combmap.render import entity_record, to_yaml
 
     onto = _ontology(ontology)
-    sys.stdout.write(to_yaml(entity_record(onto.resolve(entity), onto)))
+    _out(to_yaml(entity_record(onto.resolve(entity), onto)))
 
 
 @ontology_app.command("search")
@@ -90,8 +91,9 @@ def ontology_search(
     if not found:
         _note(f"nothing matches {text!r}")
         raise typer.Exit(EXIT_INPUT)
-    for entity in found:
-        typer.echo(f"{entity.id}\t{entity.kind.value}\t{entity.label}")
+    from combmap.terminal import clean
+
+    _out("".join(f"{entity.id}\t{entity.kind.value}\t{clean(entity.label)}\n" for entity in found))
 
 
 @ontology_app.command("stats")
@@ -102,7 +104,7 @@ def ontology_stats(ontology: OntologyOption = None) -> None:
     """
     from combmap.render import to_yaml
 
-    sys.stdout.write(to_yaml(_ontology(ontology).stats()))
+    _out(to_yaml(_ontology(ontology).stats()))
 
 
 @ontology_app.command("export")
