@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from combmap.case import Barrier
 from combmap.ontology import Link, Ontology, Profile, sort_key
@@ -61,20 +61,20 @@ class Offer:
     lineages: tuple[str, ...]
     domains: tuple[str, ...]
     links: tuple[Link, ...]
+    #: The order under a function: evidence for this barrier, then the list, then the code.
+    #: Evidence is read as how many of the barrier's own domains the technique is linked to,
+    #: then how many independent sources link it; then the guide's list for the function (most
+    #: frequently used first); then the BCTTv1 code.
+    key: tuple[object, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        order = (-len(self.domains), -len(self.lineages), TIERS[self.grade], sort_key(self.technique))
+        object.__setattr__(self, "key", order)
 
     @property
     def evidence(self) -> int:
         """Independent sources linking it to the barrier's domains."""
         return len(self.lineages)
-
-    def key(self) -> tuple[object, ...]:
-        """The order under a function: evidence for this barrier, then the list, then the code.
-
-        The evidence is read as how many of the barrier's own domains the technique is linked
-        to, then how many independent sources link it; then the guide's list for the function
-        (most frequently used first); then the BCTTv1 code.
-        """
-        return (-len(self.domains), -self.evidence, TIERS[self.grade], sort_key(self.technique))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +193,7 @@ class Index:
                     for t, (lineages, doms, links, _) in evidence.items()
                     if lineages and t not in listed_anywhere
                 ),
-                key=Offer.key,
+                key=_by_key,
             )
         )
         return Skeleton(
@@ -264,9 +264,13 @@ class Index:
                 continue
             offers.append(Offer(technique, grade, lineages, doms, (*links, *for_links)))
         return (
-            tuple(sorted(offers, key=Offer.key)),
+            tuple(sorted(offers, key=_by_key)),
             tuple(sorted(held, key=lambda h: sort_key(h[0]))),
         )
+
+
+def _by_key(offer: Offer) -> tuple[object, ...]:
+    return offer.key
 
 
 def _skills(coding: Coding, targets: list[str]) -> tuple[list[str], str]:
