@@ -488,13 +488,10 @@ def export_json(ontology: Ontology) -> str:
 
 
 def export_csv(ontology: Ontology) -> str:
-    """The links as CSV, one row per link, labels alongside ids."""
-    import csv
-    import io
+    """The links as CSV, one row per link, labels alongside ids (formula-safe cells)."""
+    from combmap.tabular import csv_text
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
+    rows: list[list[object]] = [
         [
             "source",
             "source_label",
@@ -508,9 +505,9 @@ def export_csv(ontology: Ontology) -> str:
             "status",
             "set",
         ]
-    )
+    ]
     for link in ontology.links:
-        writer.writerow(
+        rows.append(
             [
                 link.source,
                 _label(ontology, link.source),
@@ -525,7 +522,7 @@ def export_csv(ontology: Ontology) -> str:
                 link.set,
             ]
         )
-    return buffer.getvalue()
+    return csv_text(rows)
 
 
 def export_graphml(ontology: Ontology) -> str:
