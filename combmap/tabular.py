@@ -275,6 +275,8 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if hasattr(value, "isoformat"):
+        if hasattr(value, "hour") and not (value.hour or value.minute or value.second):
+            value = value.date()  # a date typed into a cell
         return str(value.isoformat())
     return xlsx_unescape(str(value))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
-from combmap.cli import assess, compare, diagram, ontology, plan  # noqa: F401  (registration)
+from combmap.cli import assess, case, compare, diagram, ontology, plan  # noqa: F401  (registration)
 from combmap.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _report, app
 
 __all__ = ["app", "main"]

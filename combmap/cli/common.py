@@ -103,13 +103,23 @@ def _case(path: Path, overlays: list[Path] | None) -> tuple[Ontology, Case]:
     return ontology, load_case(path, ontology)
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+def _emit(data: str | bytes, output: Path | None) -> None:
+    """Write a result to a file (atomically), or to stdout when `output` is None or '-'."""
+    if output is None or str(output) == "-":
+        if isinstance(data, bytes):
+            if output is None and sys.stdout.isatty():
+                from combmap.errors import OutputError
+
+                raise OutputError("this output is binary; give -o FILE (or -o - to pipe it)")
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(data if data.endswith("\n") else data + "\n")
         return
     from combmap.yamlio import write_atomic
 
-    write_atomic(output, text)
+    write_atomic(output, data)
     _note(f"wrote {output}")
 
 
@@ -120,15 +130,19 @@ def _note(message: str) -> None:
     Console(stderr=True, soft_wrap=True).print(f"[dim]{escape(message)}[/dim]")
 
 
-def _by_suffix(output: Path | None, table: dict[str, str], default: str, what: str) -> str:
-    if output is None:
+def _by_suffix(
+    output: Path | None, table: dict[str, str], default: str, what: str, *, option: bool = True
+) -> str:
+    """The format a file name asks for; refuses a suffix the command cannot write."""
+    if output is None or str(output) == "-":
         return default
     found = table.get(output.suffix.lower())
     if found is None:
         from combmap.errors import OutputError
 
         known = ", ".join(sorted(table))
-        raise OutputError(f"cannot tell the {what} format from {output.name!r}; use --format or a file ending in {known}")
+        hint = " (or choose one with --format)" if option else ""
+        raise OutputError(f"cannot write the {what} as {output.name!r}; give a file name ending in {known}{hint}")
     return found
 
 def _chosen_format(given: str | None, output: Path | None, suffixes: dict[str, str]) -> str:
