@@ -156,7 +156,7 @@ def test_export_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     data = json.loads(out)
     assert {"id", "kind", "label"} <= set(data["nodes"][0])
-    assert {"source", "target", "relation", "ref", "status"} <= set(data["links"][0])
+    assert {"source", "target", "relation", "ref", "status"} <= set(data["edges"][0])
     assert len([n for n in data["nodes"] if n["kind"] == "technique"]) == 93
 
 
