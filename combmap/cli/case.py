@@ -118,4 +118,7 @@ def example(
     if name not in EXAMPLES:
         raise UnknownIdError(f"no example called {name!r} (examples: {', '.join(EXAMPLES)})")
     _by_suffix(output, {".yaml": "yaml", ".yml": "yaml"}, "yaml", "case", option=False)
-    _emit(example_case(EXAMPLES[name]).read_text(encoding="utf-8"), output)
+    text = example_case(EXAMPLES[name]).read_text(encoding="utf-8")
+    if text.startswith("# yaml-language-server:"):  # points into the repository; not beside a copy
+        text = text.split("\n", 1)[1]
+    _emit(text, output)

@@ -45,6 +45,9 @@ class SchemaName(StrEnum):
     REFERENCES = "references"
     MANIFEST = "manifest"
     QUESTIONS = "questions"
+    PLAN = "plan"
+    AGGREGATE = "aggregate"
+    COMPARE = "compare"
 
 
 OntologyOption = Annotated[
@@ -190,18 +193,6 @@ def _report(error: Exception) -> None:
 def _schema_text(name: SchemaName) -> str:
     import json
 
-    from pydantic import BaseModel
+    from combmap.schemas import json_schema
 
-    from combmap import schema as models
-
-    models_by_name: dict[SchemaName, type[BaseModel]] = {
-        SchemaName.CASE: models.CaseFileModel,
-        SchemaName.ENTITIES: models.EntityFileModel,
-        SchemaName.LINKS: models.LinkSetModel,
-        SchemaName.REFERENCES: models.ReferenceFileModel,
-        SchemaName.MANIFEST: models.ManifestModel,
-        SchemaName.QUESTIONS: models.QuestionBankModel,
-    }
-    model = models_by_name[name]
-    return json.dumps(model.model_json_schema(by_alias=True), indent=2) + "\n"
-
+    return json.dumps(json_schema(name.value), indent=2, ensure_ascii=False) + "\n"
