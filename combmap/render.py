@@ -461,8 +461,10 @@ def link_record(link: Link) -> dict[str, Any]:
 def export_json(ontology: Ontology) -> str:
     """The whole ontology as networkx node-link JSON (`networkx.node_link_graph(data)` reads it).
 
-    The keys are networkx 3.4+'s defaults: `directed`, `multigraph`, `graph`, `nodes`,
-    `edges` (each edge with a `key`, its link set); `references` is extra and ignored there.
+    The keys are networkx's defaults: `directed`, `multigraph`, `graph`, `nodes`, and the
+    edges (each with a `key`, its link set) under both `edges` (networkx 3.6's default) and
+    `links` (the default before), so every networkx from 3.2 on reads it without arguments;
+    `references` is extra and ignored there.
     """
     nodes = []
     for entity in sorted(ontology.entities.values(), key=lambda e: e.id):
@@ -494,6 +496,7 @@ def export_json(ontology: Ontology) -> str:
         "version": ontology.version,
         "nodes": nodes,
         "edges": edges,
+        "links": edges,
         "references": references,
     }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"

@@ -252,14 +252,15 @@ def csv_records(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
         start = end + 1
 
 
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Characters a workbook cell cannot hold as they are; CR too, which readers turn into LF.
+_XLSX_ESCAPED = re.compile(r"[\x00-\x08\x0b-\x0d\x0e-\x1f\ufffe\uffff]")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def xlsx_escape(text: str) -> str:
     """Text for a workbook cell: control characters as OOXML `_xHHHH_` escapes."""
     text = re.sub(r"_x(?=[0-9A-Fa-f]{4}_)", "_x005F_x", text)
-    return _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return _XLSX_ESCAPED.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
 def xlsx_unescape(text: str) -> str:
