@@ -32,6 +32,15 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         sys.stderr.write("stopped\n")
         sys.exit(130)
+    except OSError as error:
+        if debug:
+            raise
+        # Writing the result to stdout failed (a full disk, a closed terminal): an output
+        # problem to report, not a bug.
+        from combmap.errors import OutputError
+
+        _report(OutputError(f"cannot write the output: {error.strerror or error}"))
+        sys.exit(EXIT_INPUT)
     except Exception as bug:
         if debug:
             raise

@@ -83,11 +83,19 @@ def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks (for developers).")
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only results and errors, no progress notes.")
+    ] = False,
 ) -> None:
     """Design behaviour change interventions with COM-B, the TDF and the Behaviour Change Wheel.
 
     Start with: combmap plan cases/baxter-2020-cvso.yaml
     """
+    _QUIET[0] = quiet
+
+
+#: Whether -q/--quiet was given: notes (wrote FILE, ok FILE, skipped ...) are not printed.
+_QUIET = [False]
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -127,6 +135,8 @@ def _emit(data: str | bytes, output: Path | None) -> None:
 
 
 def _note(message: str) -> None:
+    if _QUIET[0] and not message.startswith(("warning", "error")):
+        return
     from rich.console import Console
     from rich.markup import escape
 
