@@ -12,8 +12,6 @@ item is exactly the sum of its scores in the per-case plans.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from collections import Counter
@@ -526,9 +524,8 @@ _CSV_COLUMNS = (
 
 def to_csv(data: dict[str, Any]) -> str:
     """One row per item and priority, for spreadsheets; `section` says which table."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, _CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    from combmap.tabular import csv_text
+
     sections = (
         ("domain", data["priorities"]["domains"]),
         ("component", data["priorities"]["components"]),
@@ -536,17 +533,16 @@ def to_csv(data: dict[str, Any]) -> str:
         ("policy", data["policies"]),
         ("technique", data["techniques"]),
     )
-    for section, rows in sections:
-        for row in rows:
-            writer.writerow({"section": section, **{k: _csv_cell(v) for k, v in row.items()}})
-    return buffer.getvalue()
+    rows: list[list[object]] = [list(_CSV_COLUMNS)]
+    for section, items in sections:
+        for item in items:
+            cells = {"section": section, **item}
+            rows.append([_csv_value(cells.get(column, "")) for column in _CSV_COLUMNS])
+    return csv_text(rows)
 
 
-def _csv_cell(value: object) -> object:
-    """Keep spreadsheets from reading a label as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+def _csv_value(value: object) -> object:
+    return "" if value is None else value
 
 
 def _score(value: float) -> str:

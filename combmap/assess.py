@@ -8,14 +8,13 @@ file it writes. Nothing here prints or prompts: the CLI does the talking.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -94,6 +93,13 @@ def answer_hint(scale: ScaleModel) -> str:
 
 
 def _words(scale: ScaleModel) -> dict[str, Answer]:
+    return _scale_words(tuple(scale.points), scale.dont_know, scale.not_applicable)
+
+
+@lru_cache(maxsize=32)
+def _scale_words(points: tuple[str, ...], dont_know: str, not_applicable: str) -> dict[str, Answer]:
+    """The words that mean each answer (cached: a survey asks this once per cell)."""
+    scale = ScaleModel(points=list(points), dont_know=dont_know, not_applicable=not_applicable)
     words: dict[str, Answer] = {_norm(label): index + 1 for index, label in enumerate(scale.points)}
     words.update({"neither": 3, "neutral": 3})
     for word in ("d", "dk", "dont know", "dont-know", "unsure", "not sure", scale.dont_know):
@@ -826,21 +832,14 @@ def _count(issues: list[Issue]) -> str:
 
 
 def csv_rows(text: str) -> list[tuple[int, list[str]]]:
-    """Rows with the line each starts on; the delimiter (comma, semicolon, tab) is sniffed."""
+    """Rows with the line each starts on, in combmap's one CSV dialect (see tabular.py)."""
+    from combmap.errors import InputError
+    from combmap.tabular import csv_records
+
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    rows = []
-    start = 1
-    try:
-        for row in reader:
-            rows.append((start, row))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise AssessmentError(f"not readable as CSV near line {reader.line_num}: {error}") from None
-    return rows
+        return list(csv_records(text, "the file"))
+    except InputError as error:
+        raise AssessmentError(error.message, error.issues) from None
 
 
 def _answers_from_csv(text: str, file: str, bank: QuestionBank) -> AnswerSet:

@@ -18,12 +18,15 @@ from combmap.errors import CaseError, Issue, UnknownIdError
 from combmap.ontology import Ontology
 from combmap.schema import (
     BarrierKind,
+    BarrierModel,
     BehaviourModel,
     CaseFileModel,
     CaseInfoModel,
+    ExclusionModel,
     GroupModel,
     Judgement,
     Kind,
+    OptionsModel,
     validation_issues,
 )
 from combmap.yamlio import Document, parse_yaml, paused_gc, read_text
@@ -124,10 +127,87 @@ def _case_from_document(doc: Document, ontology: Ontology) -> Case:
         model = CaseFileModel.model_validate(doc.data)
     except ValidationError as error:
         issues = validation_issues(error, doc)
+        # Every problem at once: check the codes of whatever parts are well-formed too, so a
+        # key typo does not hide the unknown codes until the next run.
+        try:
+            _resolve(_salvage(doc.data), doc, ontology)
+        except CaseError as more:
+            seen = {(i.line, i.path) for i in issues}
+            issues += [i for i in more.issues if (i.line, i.path) not in seen]
+        except Exception:
+            pass
         raise CaseError(
             f"{doc.file} is not a valid case ({_count(issues)})", issues, limit=MAX_ISSUES
         ) from None
     return _resolve(model, doc, ontology)
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _salvage(data: dict[str, Any]) -> CaseFileModel:
+    """A best-effort model of a case that failed its schema, keeping list positions.
+
+    Only what the cross-reference checks read is kept (ids, codes, groups, options), and
+    only where it has the right type; the rest is left at defaults. Never validated.
+    """
+    def text(value: Any, default: str = "") -> str:
+        return value if isinstance(value, str) else default
+
+    def items(key: str) -> list[Any]:
+        value = data.get(key)
+        return value if isinstance(value, list) else []
+
+    groups = [
+        GroupModel.model_construct(id=text(g.get("id") if isinstance(g, dict) else None), label="")
+        for g in items("groups")
+    ]
+    barriers = []
+    for raw in items("barriers"):
+        raw = raw if isinstance(raw, dict) else {}
+        group = raw.get("group")
+        barriers.append(
+            BarrierModel.model_construct(
+                id=text(raw.get("id"), "?"),
+                text="",
+                kind=BarrierKind.BARRIER,
+                tdf=_strings(raw.get("tdf")),
+                comb=_strings(raw.get("comb")),
+                group=group if isinstance(group, str) else None,
+                weight=1.0,
+                frequency=None,
+                theme=None,
+                evidence=[],
+                locator=None,
+                notes=None,
+            )
+        )
+    found = data.get("options")
+    raw_options: dict[str, Any] = found if isinstance(found, dict) else {}
+    exclude = [
+        ExclusionModel.model_construct(id=text(e.get("id")), reason="", criteria=_strings(e.get("criteria")))
+        for e in raw_options.get("exclude", []) if isinstance(e, dict) and isinstance(e.get("id"), str)
+    ] if isinstance(raw_options.get("exclude"), list) else []
+    apease = raw_options.get("apease")
+    profile = raw_options.get("profile")
+    options = OptionsModel.model_construct(
+        profile=profile if isinstance(profile, str) else None,
+        enabler_weight=0.0,
+        exclude=exclude,
+        apease={
+            k: {c: j for c, j in v.items() if isinstance(c, str)}
+            for k, v in apease.items() if isinstance(k, str) and isinstance(v, dict)
+        } if isinstance(apease, dict) else {},
+    )
+    return CaseFileModel.model_construct(
+        case=CaseInfoModel.model_construct(id="", title=""),
+        behaviour=BehaviourModel.model_construct(target=""),
+        groups=groups,
+        barriers=barriers,
+        options=options,
+        assessment=None,
+    )
 
 
 def _count(issues: list[Issue]) -> str:

@@ -569,7 +569,13 @@ def link_record(link: Link) -> dict[str, Any]:
 
 
 def export_json(ontology: Ontology) -> str:
-    """The whole ontology as JSON: nodes and links."""
+    """The whole ontology as networkx node-link JSON (`networkx.node_link_graph(data)` reads it).
+
+    The keys are networkx's defaults: `directed`, `multigraph`, `graph`, `nodes`, and the
+    edges (each with a `key`, its link set) under both `edges` (networkx 3.6's default) and
+    `links` (the default before), so every networkx from 3.2 on reads it without arguments;
+    `references` is extra and ignored there.
+    """
     nodes = []
     for entity in sorted(ontology.entities.values(), key=lambda e: e.id):
         node: dict[str, Any] = {"id": entity.id, "kind": entity.kind.value, "label": entity.label}
@@ -584,27 +590,41 @@ def export_json(ontology: Ontology) -> str:
             }
         )
         nodes.append(node)
-    links = [link_record(link) for link in ontology.links]
+    edges = []
+    for link in ontology.links:
+        record = link_record(link)
+        record["key"] = f"{link.set}:{link.via}" if link.via else link.set
+        record["weight"] = _link_weight(link)
+        edges.append(record)
     references = [
         ref.model_dump(mode="json", exclude={"replaces"}) for ref in ontology.references.values()
     ]
     payload = {
+        "directed": True,
+        "multigraph": True,
+        "graph": {"name": ontology.manifest.name, "version": ontology.version},
         "version": ontology.version,
         "nodes": nodes,
-        "links": links,
+        "edges": edges,
+        "links": edges,
         "references": references,
     }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
-def export_csv(ontology: Ontology) -> str:
-    """The links as CSV, one row per link, labels alongside ids."""
-    import csv
-    import io
+def _link_weight(link: Link) -> float:
+    """A link's numeric weight for graph tools: how many sources read it (at least 1).
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
+    A count of agreeing sources, not a strength of recommendation; status is its own column.
+    """
+    return float(max(1, sum(1 for s in link.sources if s.agrees)))
+
+
+def export_csv(ontology: Ontology) -> str:
+    """The links as CSV, one row per link, labels alongside ids (formula-safe cells)."""
+    from combmap.tabular import csv_text
+
+    rows: list[list[object]] = [
         [
             "source",
             "source_label",
@@ -618,9 +638,9 @@ def export_csv(ontology: Ontology) -> str:
             "status",
             "set",
         ]
-    )
+    ]
     for link in ontology.links:
-        writer.writerow(
+        rows.append(
             [
                 link.source,
                 _label(ontology, link.source),
@@ -635,29 +655,64 @@ def export_csv(ontology: Ontology) -> str:
                 link.set,
             ]
         )
-    return buffer.getvalue()
+    return csv_text(rows)
 
 
 def export_graphml(ontology: Ontology) -> str:
-    """The ontology graph as GraphML (nodes and sourced edges)."""
+    """The ontology graph as GraphML for Gephi, Cytoscape, igraph and networkx.
+
+    Nodes carry kind, label, definition, status, ref, parent, xrefs (joined by `|`) and their
+    IRI; edges carry relation, ref, locator, status, via, grade, link set and a numeric
+    weight. Control characters, which XML 1.0 cannot hold, are dropped from every value.
+    """
     import networkx as nx
 
-    graph = nx.MultiDiGraph(ontology.graph)  # a copy whose text XML 1.0 can carry
-    for _, attrs in graph.nodes(data=True):
-        _xml_text(attrs)
-    for _, _, attrs in graph.edges(data=True):
-        _xml_text(attrs)
-    return "\n".join(nx.generate_graphml(graph, prettyprint=True)) + "\n"
+    from combmap.rdf import entity_iris
+
+    iris = entity_iris(ontology)
+    graph = nx.MultiDiGraph(name=_xml_safe(ontology.manifest.name), version=_xml_safe(ontology.version))
+    for entity in sorted(ontology.entities.values(), key=lambda e: e.id):
+        graph.add_node(
+            entity.id,
+            kind=entity.kind.value,
+            label=_xml_safe(entity.label),
+            definition=_xml_safe(entity.definition),
+            status=entity.status.value,
+            ref=_xml_safe(entity.ref),
+            parent=entity.parent or "",
+            xrefs="|".join(entity.xrefs),
+            iri=iris[entity.id],
+        )
+    for entity in sorted(ontology.entities.values(), key=lambda e: e.id):
+        if entity.parent:
+            graph.add_edge(entity.id, entity.parent, key="part-of", relation="part-of", weight=1.0)
+    for link in ontology.links:
+        key = f"{link.set}:{link.via}" if link.via else link.set
+        graph.add_edge(
+            link.source,
+            link.target,
+            key=_xml_safe(key),
+            relation=link.relation.value,
+            ref=_xml_safe(link.ref),
+            locator=_xml_safe(link.locator or ""),
+            status=link.status.value,
+            via=link.via or "",
+            grade=_xml_safe(link.grade or ""),
+            set=_xml_safe(link.set),
+            weight=_link_weight(link),
+        )
+    body = "\n".join(nx.generate_graphml(graph, prettyprint=True))
+    if not body.startswith("<?xml"):
+        body = '<?xml version="1.0" encoding="utf-8"?>\n' + body
+    return body + "\n"
 
 
-# Characters XML 1.0 cannot hold at all, even escaped (tab, newline and CR it can).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _xml_text(attrs: dict[str, Any]) -> None:
-    for key, value in attrs.items():
-        if isinstance(value, str) and _NOT_XML.search(value):
-            attrs[key] = _NOT_XML.sub(" ", value)
+def _xml_safe(text: str) -> str:
+    """Text that XML 1.0 can hold: control characters other than tab and newline dropped."""
+    return _XML_ILLEGAL.sub("", text)
 
 
 def bullet(lines: Iterable[str]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +115,28 @@ class _Builder:
             ]
         if node.tag == "tag:yaml.org,2002:str":
             return node.value  # the common case, without the constructor's bookkeeping
+        if isinstance(node, yaml.ScalarNode) and not node.style and not _core_12(node):
+            return node.value  # YAML 1.1 reads it as a bool, date or number; YAML 1.2 does not
         return self.scalars.construct_object(node)
+
+
+#: Plain scalars that YAML 1.2's core schema resolves to bool, int or float (null is the same
+#: in 1.1 and 1.2). Anything else PyYAML's 1.1 resolver types (`yes`, `No`, `on`, dates,
+#: `1_000`, `1:30`, `0b1`) stays a string, as editors and JSON Schema read it.
+_CORE_12 = {
+    "tag:yaml.org,2002:bool": re.compile(r"true|True|TRUE|false|False|FALSE"),
+    "tag:yaml.org,2002:int": re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"),
+    "tag:yaml.org,2002:float": re.compile(
+        r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+    ),
+    "tag:yaml.org,2002:null": re.compile(r"~|null|Null|NULL|"),
+}
+
+
+def _core_12(node: yaml.ScalarNode) -> bool:
+    """Whether YAML 1.2's core schema gives a plain scalar the type PyYAML gave it."""
+    pattern = _CORE_12.get(node.tag)
+    return pattern is not None and pattern.fullmatch(node.value) is not None
 
 
 def _too_deep(text: str) -> bool:

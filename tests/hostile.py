@@ -127,3 +127,24 @@ def write_hostile_case(folder: Path) -> Path:
     path = folder / "hostile-case.yaml"
     path.write_text(yaml.safe_dump(hostile_case_data(), allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+#: Cells a spreadsheet would run as formulas (OWASP's CSV-injection leads, and full-width forms).
+FORMULAS: tuple[str, ...] = (
+    '=HYPERLINK("http://evil.example","Click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "＝1+1",
+)
+
+
+def formula_cells(text: str) -> list[str]:
+    """Cells of a CSV text that a spreadsheet would read as a formula (should be none)."""
+    import csv
+    import io
+
+    leads = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+    return [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row if cell.startswith(leads)]

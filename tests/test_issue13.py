@@ -500,7 +500,7 @@ def test_no_rows_imported_says_so(capsys: pytest.CaptureFixture[str], tmp_path: 
     code, _, err = run(capsys, "assess", "import", survey, "--out-dir", str(tmp_path))
     assert code == 1
     flat = " ".join(err.split())
-    assert "no case file was written" in flat and "the other rows were" not in flat
+    assert "no row was imported" in flat and "the other rows were" not in flat
 
 
 def test_internal_node_names_cannot_collide_with_overlay_ids(onto: Ontology) -> None:

@@ -37,6 +37,7 @@ class QuestionFormat(StrEnum):
 
     CSV = "csv"
     REDCAP = "redcap"
+    QUALTRICS = "qualtrics"
 
 
 @assess_app.callback(invoke_without_command=True)
@@ -549,7 +550,11 @@ def assess_merge(
 def assess_export_questions(
     format: Annotated[
         QuestionFormat,
-        typer.Option("--format", "-f", help="csv (a plain data dictionary) or redcap."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv (a plain data dictionary), redcap (a REDCap data dictionary) or qualtrics (Advanced Format TXT).",
+        ),
     ] = QuestionFormat.CSV,
     output: OutputOption = None,
     ontology: OntologyOption = None,
@@ -563,8 +568,7 @@ def assess_export_questions(
 
     bank = lib.question_bank(_ontology(ontology))
     _emit(
-        survey.export_questions(bank, "redcap" if format == QuestionFormat.REDCAP else "csv"), output
-    )
+        survey.export_questions(bank, format.value), output)
 
 
 @assess_app.command("import")
@@ -593,6 +597,8 @@ def assess_import(
 
     onto = _ontology(ontology)
     result = surveys.import_survey(survey, onto)
+    if result.format != "combmap":
+        _note(f"read {survey} as {surveys.FORMATS[result.format]}")
     for warning in result.warnings:
         _note(f"warning: {warning}")
     if not out_dir.is_dir():
@@ -612,7 +618,11 @@ def assess_import(
         _note(f"wrote {session.path}")
     _note(f"{written} case file{'s' * (written != 1)} written")
     if problems:
-        count = len({p.path for p in problems})
-        rows = f"{count} row{'s' * (count != 1)} of {survey} {'were' if count != 1 else 'was'} not imported"
-        rest = "; the other rows were" if written else "; no case file was written"
-        raise AssessmentError(rows + rest, problems)
+        count = len({p.path for p in problems}) + result.more_problems
+        rest = "the other rows were" if written else "no row was imported"
+        if result.more_problems:
+            rest += f"; the first {len(problems)} problems are listed"
+        raise AssessmentError(
+            f"{count} row{'s' * (count != 1)} of {survey} {'were' if count != 1 else 'was'} not imported; {rest}",
+            problems,
+        )

@@ -14,6 +14,7 @@ from combmap.cli.common import (
     OntologyOption,
     OutputOption,
     SchemaName,
+    _by_suffix,
     _emit,
     _note,
     _ontology,
@@ -29,6 +30,21 @@ class ExportFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     GRAPHML = "graphml"
+    OWL = "owl"
+    TTL = "ttl"
+    SKOS = "skos"
+
+
+#: What each file name ending exports as.
+EXPORT_SUFFIXES = {
+    ".json": "json",
+    ".csv": "csv",
+    ".graphml": "graphml",
+    ".owl": "owl",
+    ".rdf": "owl",
+    ".ttl": "ttl",
+    ".skos": "skos",
+}
 
 # --- ontology ----------------------------------------------------------------------------------
 
@@ -110,24 +126,34 @@ def ontology_stats(ontology: OntologyOption = None) -> None:
 @ontology_app.command("export")
 def ontology_export(
     format: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="json, csv or graphml.")
-    ] = ExportFormat.JSON,
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="json (networkx node-link), csv, graphml, owl (RDF/XML), ttl (OWL in Turtle) or skos (Turtle); default: from the -o suffix, else json.",
+        ),
+    ] = None,
     ontology: OntologyOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Export the whole ontology: nodes and sourced links.
+    """Export the whole ontology: nodes and sourced links, for graph and ontology tools.
 
-    Example: combmap ontology export --format graphml -o combmap.graphml
+    Example: combmap ontology export --format owl -o combmap.owl
     """
-    from combmap import render
+    from combmap import rdf, render
 
+    by_suffix = _by_suffix(output, EXPORT_SUFFIXES, "json", "ontology export")
+    chosen = format.value if format is not None else by_suffix
     onto = _ontology(ontology)
-    exporter = {
-        ExportFormat.JSON: render.export_json,
-        ExportFormat.CSV: render.export_csv,
-        ExportFormat.GRAPHML: render.export_graphml,
-    }[format]
-    _emit(exporter(onto), output)
+    exporters = {
+        "json": render.export_json,
+        "csv": render.export_csv,
+        "graphml": render.export_graphml,
+        "owl": rdf.export_owl,
+        "ttl": lambda o: rdf.export_owl(o, syntax="turtle"),
+        "skos": rdf.export_skos,
+    }
+    _emit(exporters[chosen](onto), output)
 
 
 @ontology_app.command("schema")
