@@ -146,15 +146,28 @@ def chain_rows(plan: Plan, ontology: Ontology) -> list[list[str]]:
     return rows
 
 
+def _read_note(read: str | None, agrees: bool) -> str:
+    """How a source was read, when it is not the table itself or a reproduction of it."""
+    notes = [] if read in (None, "primary", "reproduction") else [str(read)]
+    if not agrees:
+        notes.append("disagrees")
+    return f" ({', '.join(notes)})" if notes else ""
+
+
 def _sources(plan: Plan, keys: Iterable[str]) -> str:
+    """Each link as 'from: source + source [status]', links joined by ' | '."""
     parts = []
     for key in keys:
         link = plan.links[key]
-        cites = "; ".join(
-            f"{s.ref}{', ' + s.locator if s.locator else ''}" for s in link.sources
+        cites = " + ".join(
+            f"{s.ref}{', ' + s.locator if s.locator else ''}{_read_note(s.read, s.agrees)}"
+            for s in link.sources
         )
-        parts.append(f"{cites} [{link.status}]")
-    return "; ".join(sorted(set(parts)))
+        origin = plan.labels.get(link.source, link.source)
+        if link.via:
+            origin = f"{plan.labels.get(link.via, link.via)} for {origin}"
+        parts.append(f"{origin}: {cites} [{link.status}]")
+    return " | ".join(sorted(set(parts)))
 
 
 def _md_table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:

@@ -63,7 +63,7 @@ def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     assert out.startswith("Enablement (if:enablement), function")
     assert "rank 1, addresses 20 barriers" in out
-    assert "Social influences → Enablement  (kredo2018, Table 1; michie2014 [secondary])" in out
+    assert "Social influences → Enablement  (Social influences: kredo2018, Table 1 + michie2014 (origin) [secondary])" in out
 
 
 def test_explain_technique_by_code(capsys: pytest.CaptureFixture[str]) -> None:
