@@ -283,3 +283,18 @@ def test_with_one_function_left_common_equals_candidate(pair: tuple[Ontology, Ca
     assert narrowed.selected == [keep]
     assert narrowed.policies
     assert all(p.common == p.candidate for p in narrowed.policies)
+
+
+def test_robustness_notes_follow_the_statuses_on_a_real_case() -> None:
+    from combmap import load_case
+
+    from .conftest import CASES
+
+    case = load_case(CASES / "baxter-2020-cvso.yaml", SHIPPED)
+    plan, calm = make_plan(case, SHIPPED), make_plan(case, ALL_VERIFIED)
+    assert _scores(plan) == _scores(calm)
+    weak = [t for t in plan.techniques if t.robustness.unverified_links]
+    assert weak, "some top technique rests on an unverified link in the shipped data"
+    assert all(plan.links[k].status == "unverified" for t in weak for k in t.robustness.unverified_links)
+    assert not any(t.robustness.unverified_links for t in calm.techniques)
+    assert "unverified link" in plan.robustness and calm.robustness == "No item rests on an unverified link."
