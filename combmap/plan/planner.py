@@ -100,18 +100,30 @@ class _Tally:
     best: tuple[object, ...] = ()
 
 
-def _rank(items: list[_Ranked], tiebreak: Callable[[str], tuple[object, ...]]) -> list[_Ranked]:
-    """Order by score, then barriers addressed; equal on both is a tie (one rank)."""
-    items.sort(key=lambda i: (-_round(i.score), -len(i.barriers), tiebreak(i.id)))
+def _by_load(item: _Ranked) -> tuple[float, float]:
+    """Functions, policies, techniques: load of the barriers addressed, then their number."""
+    return (-_round(item.score), -len(item.barriers))
+
+
+def _by_barriers(item: _Ranked) -> tuple[float, float]:
+    """Drafted interventions: barriers addressed, then load (Baxter & Fancourt 2020, Table 2)."""
+    return (-len(item.barriers), -_round(item.score))
+
+
+def _rank(
+    items: list[_Ranked],
+    tiebreak: Callable[[str], tuple[object, ...]],
+    measure: Callable[[_Ranked], tuple[float, float]] = _by_load,
+) -> list[_Ranked]:
+    """Order by the measure; items equal on it tie (one rank), listed by the stated tiebreak."""
+    items.sort(key=lambda i: (measure(i), tiebreak(i.id)))
     for position, item in enumerate(items):
         previous = items[position - 1] if position else None
-        same = previous is not None and (_round(previous.score), len(previous.barriers)) == (
-            _round(item.score),
-            len(item.barriers),
-        )
-        item.rank = previous.rank if same and previous else position + 1
-        if same and previous:
+        if previous is not None and measure(previous) == measure(item):
+            item.rank = previous.rank
             item.tie = previous.tie = True
+        else:
+            item.rank = position + 1
     return items
 
 
@@ -277,10 +289,8 @@ class Outcome:
                 for code, g in self.groups.items()
             ],
             sort_key,
+            _by_barriers,
         )
-        # Interventions rank by barriers addressed first (Baxter & Fancourt 2020, Table 2).
-        self.interventions.sort(key=lambda i: (-len(i.barriers), -_round(i.score), sort_key(i.id)))
-        _rerank(self.interventions)
 
 
 @dataclass
@@ -291,20 +301,6 @@ class _Group:
     enablers: set[str] = field(default_factory=set)
     paths: list[Path] = field(default_factory=list)
     techniques: dict[tuple[str, str], _Tally] = field(default_factory=dict)
-
-
-def _rerank(items: list[_Ranked]) -> None:
-    for position, item in enumerate(items):
-        previous = items[position - 1] if position else None
-        same = previous is not None and (len(previous.barriers), _round(previous.score)) == (
-            len(item.barriers),
-            _round(item.score),
-        )
-        item.tie = False
-        item.rank = previous.rank if same and previous else position + 1
-    for position, item in enumerate(items):
-        if position and items[position - 1].rank == item.rank:
-            item.tie = items[position - 1].tie = True
 
 
 # --- indexes, cached per ontology and profile -----------------------------------------------
