@@ -199,7 +199,7 @@ def test_apease_step_rules_out_coercion_and_marks_not_sure(tmp_path: Path, onto:
     seen: dict[str, str] = {}
     while child.expect([r"Option (\d+) of (\d+) · ", "Your summary"]) == 0:
         child.expect("Your answer: ")
-        shown = child.before
+        shown = str(child.before)
         if "(Coercion)" in shown:
             child.sendline("n")
             child.expect("What rules it out")
@@ -212,7 +212,7 @@ def test_apease_step_rules_out_coercion_and_marks_not_sure(tmp_path: Path, onto:
             child.sendline("y")
     assert seen == {"coercion": "no", "enablement": "unsure"}
     child.expect(pexpect.EOF)
-    summary = child.before
+    summary = str(child.before)
     assert "Coercion" not in summary
     assert "penalise" not in summary.casefold()
     assert re.search(words("(Enablement) (you were not sure about this)"), summary)
@@ -247,7 +247,9 @@ def test_apease_step_resumes_where_it_stopped(tmp_path: Path) -> None:
     child.expect("type l to do this later")
     child.sendline("")
     child.expect(r"Option 1 of (\d+) · ")
-    total = int(child.match.group(1))
+    match = child.match
+    assert isinstance(match, re.Match)
+    total = int(match.group(1))
     child.expect("Your answer: ")
     child.sendline("y")
     child.expect(r"Option 2 of ")
