@@ -52,6 +52,22 @@ DateOption = Annotated[
 DiagramTopOption = Annotated[int, typer.Option("--top", min=0, max=93, help="Techniques drawn under each function.")]
 
 
+class Detail(StrEnum):
+    """How much `combmap diagram` draws."""
+
+    SUMMARY = "summary"
+    FULL = "full"
+
+
+class Size(StrEnum):
+    """Page sizes `combmap diagram` lays out for."""
+
+    A4_LANDSCAPE = "a4-landscape"
+    A4 = "a4"
+    SLIDE = "slide"
+    POSTER = "poster"
+
+
 
 
 @app.command()
@@ -68,29 +84,59 @@ def diagram(
         list[str] | None,
         typer.Option("--layers", help="Layers to draw, comma-separated or repeated: barriers, domains, components, functions, techniques, policies.", show_default=False),
     ] = None,
+    detail: Annotated[
+        Detail | None,
+        typer.Option("--detail", help="summary (one page: barriers by domain → functions → what to do) or full (every layer: a poster). --focus and --layers imply full.", show_default=False),
+    ] = None,
+    size: Annotated[
+        Size, typer.Option("--size", help="Page the summary is laid out for: a4-landscape, a4, slide (16:9) or poster (no limit).")
+    ] = Size.A4_LANDSCAPE,
+    dpi: Annotated[int | None, typer.Option("--dpi", min=36, max=1200, help="Resolution of a PNG, in dots per inch (default 96).", show_default=False)] = None,
     profile: ProfileOption = None,
     ontology: OntologyOption = None,
     renderer: RendererOption = None,
     date: DateOption = None,
 ) -> None:
-    """Draw the plan: barriers → TDF → COM-B → functions → techniques → policy categories.
+    """Draw the plan: by default a one-page summary; --detail full draws every layer.
 
-    Example: combmap diagram cases/baxter-2020-cvso.yaml -o baxter.svg --focus enablement
+    Example: combmap diagram cases/baxter-2020-cvso.yaml -o baxter.svg --size slide
     """
     from combmap.errors import OutputError
 
     chosen = format.value if format else _by_suffix(output, _DIAGRAM_SUFFIXES, "dot", "diagram")
     if chosen in {"png", "pdf"} and output is None:
         raise OutputError(f"{chosen.upper()} is binary; give a file with -o, e.g. -o diagram.{chosen}")
-    from combmap.diagram import plan_digraph, plan_mermaid, render
+    from combmap.diagram import (
+        mermaid_or_summary,
+        plan_digraph,
+        plan_mermaid,
+        render,
+        summary_digraph,
+        summary_mermaid,
+        summary_model,
+    )
     from combmap.plan import make_plan
 
     onto, loaded = _case(case, ontology)
     result = make_plan(loaded, onto, profile=profile)
+    full = detail == Detail.FULL or (detail is None and (focus is not None or bool(layers)))
+    summary = summary_model(result, onto, date=date)
     if chosen == "mermaid":
-        _emit(plan_mermaid(result, onto, top=top, focus=focus, layers=layers, date=date), output)
+        if not full:
+            _emit(summary_mermaid(summary), output)
+            return
+        text, replaced = mermaid_or_summary(plan_mermaid(result, onto, top=top, focus=focus, layers=layers, date=date), summary)
+        if replaced:
+            _note("the full diagram is longer than Mermaid draws by default; wrote the summary instead (use -o diagram.svg for the full one)")
+        _emit(text, output)
         return
-    source = plan_digraph(result, onto, top=top, focus=focus, layers=layers, date=date).source
+    if full:
+        graph = plan_digraph(result, onto, top=top, focus=focus, layers=layers, date=date)
+        if dpi:
+            graph.attr("graph", dpi=str(dpi))
+        source = graph.source
+    else:
+        source = summary_digraph(summary, size=size.value, dpi=dpi).source
     if chosen == "dot":
         _emit(source, output)
         return
