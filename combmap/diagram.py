@@ -876,8 +876,7 @@ def summary_model(plan: Plan, ontology: Ontology, *, top: int = 1, date: str | N
         functions.append(
             SummaryItem(
                 function.id,
-                (f"{rank} {function.label}", *wrap(plain_label(ontology, function.id), 26, 2)),
-                note=f"{len(function.barriers)} barrier{'s' * (len(function.barriers) != 1)}",
+                (f"{rank} {function.label} · {len(function.barriers)} barrier{'s' * (len(function.barriers) != 1)}", *wrap(plain_label(ontology, function.id), 30, 2)),
             )
         )
         for barrier_id in reached:
@@ -951,8 +950,21 @@ def _html(text: str) -> str:
     return html.escape(plain(text), quote=True)
 
 
-def summary_digraph(model: SummaryModel, *, size: str = "a4-landscape", dpi: int | None = None) -> graphviz.Digraph:
+#: The drawing area of the diagram page in a printed report: A4 landscape less its margins,
+#: the page's heading and the caption (inches).
+REPORT_BOX = (10.9, 6.6)
+
+
+def summary_digraph(
+    model: SummaryModel,
+    *,
+    size: str = "a4-landscape",
+    dpi: int | None = None,
+    box: tuple[float, float] | None = None,
+) -> graphviz.Digraph:
     """The summary as a Graphviz digraph, laid out for a page size from `SIZES`.
+
+    `box` (width, height in inches) overrides the size's drawing area, keeping its fonts.
 
     Raises:
         RenderError: an unknown size.
@@ -962,6 +974,8 @@ def summary_digraph(model: SummaryModel, *, size: str = "a4-landscape", dpi: int
     if size not in SIZES:
         raise RenderError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
     target = SIZES[size]
+    if target is not None and box is not None:
+        target = (box[0], box[1], target[2])
     base = target[2] if target else 10.0
     small = round(base * 0.9, 1)
     dot = graphviz.Digraph(name="combmap_summary", engine="dot")
@@ -971,7 +985,7 @@ def summary_digraph(model: SummaryModel, *, size: str = "a4-landscape", dpi: int
     graph: dict[str, str] = {
         "rankdir": "LR", "newrank": "true", "nodesep": "0.06", "ranksep": "0.4", "splines": "true",
         "fontname": _FONT, "fontsize": f"{base + 3:g}", "labelloc": "t", "labeljust": "l", "pad": "0.15",
-        "label": _dot_label([*wrap(model.title, 110, 2), *(line for note in notes for line in wrap(note, 160, 3))], "\\l"),
+        "label": _dot_label([*wrap(model.title, 130, 2), *(line for note in notes for line in wrap(note, 170, 2))], "\\l"),
         "bgcolor": "#FFFFFF",
     }
     if target:
@@ -1009,8 +1023,8 @@ def summary_digraph(model: SummaryModel, *, size: str = "a4-landscape", dpi: int
         table = f'<<TABLE BORDER="1" COLOR="{group.colour}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
         dot.node(dot_id(group.id), table, shape="plain", style="")
     for item in model.functions:
-        dot.node(dot_id(item.id), _dot_label([*item.lines, item.note]), penwidth="1.6", color=_INK)
-    column("functions", "Intervention functions, in rank order", [dot_id(f.id) for f in model.functions], "legend")
+        dot.node(dot_id(item.id), _dot_label([*item.lines, *([item.note] if item.note else [])]), penwidth="1.6", color=_INK)
+    column("functions", "Intervention functions, in rank order", [dot_id(f.id) for f in model.functions])
     for item in model.finals:
         dot.node(dot_id(f"final:{item.id}"), _dot_label(item.lines), fillcolor=_NEUTRAL_FILL)
     for (group_id, function_id), load in model.edges.items():
@@ -1019,17 +1033,18 @@ def summary_digraph(model: SummaryModel, *, size: str = "a4-landscape", dpi: int
         for function_id in item.sources:
             dot.edge(dot_id(function_id), dot_id(f"final:{item.id}"), penwidth="0.9")
     policies: str | None = None
-    if model.policies:  # a compact table under the barriers: no lines, so nothing crosses
-        rows = ['<TR><TD ALIGN="LEFT"><B>Policy categories that can deliver them</B></TD></TR>']
-        for policy in model.policies:
-            serves = "all the functions" if policy.note == "all functions" else policy.note
-            text = "<BR ALIGN=\"LEFT\"/>".join(_html(line) for line in wrap(f"{policy.lines[0]}: {serves}", 60, 2))
-            rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{small:g}">{text}<BR ALIGN="LEFT"/></FONT></TD></TR>')
-        dot.node("policies", f'<<TABLE BORDER="1" COLOR="#BBBBBB" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{"".join(rows)}</TABLE>>', shape="plain", style="")
+    if model.policies:  # a compact note under the last column: no lines, so nothing crosses
+        every = [p.lines[0] for p in model.policies if p.note == "all functions"]
+        some = [f"{p.lines[0]} ({p.note})" for p in model.policies if p.note != "all functions"]
+        text = "Policy categories that can deliver them: " + "; ".join(
+            ([f"for every function: {', '.join(every)}"] if every else []) + some
+        )
+        lines = "".join(f'{_html(line)}<BR ALIGN="LEFT"/>' for line in wrap(text, 34, 8))
+        dot.node("policies", f'<<TABLE BORDER="1" COLOR="#BBBBBB" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3"><TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{small:g}">{lines}</FONT></TD></TR></TABLE>>', shape="plain", style="")
         policies = "policies"
-    column("groups", "Barriers, by TDF domain", [dot_id(g.id) for g in model.groups], policies)
-    column("finals", model.final_title, [dot_id(f"final:{f.id}") for f in model.finals])
-    legend_lines = wrap(SUMMARY_LEGEND, 40, 6)
+    column("groups", "Barriers, by TDF domain", [dot_id(g.id) for g in model.groups])
+    column("finals", model.final_title, [*(dot_id(f"final:{f.id}") for f in model.finals), *([policies] if policies else [])], "legend")
+    legend_lines = wrap(SUMMARY_LEGEND, 34, 6)
     legend = (
         f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{small:g}">'
         + "".join(f'{_html(line)}<BR ALIGN="LEFT"/>' for line in legend_lines)
@@ -1053,7 +1068,7 @@ def summary_mermaid(model: SummaryModel, note: str | None = None) -> str:
     add("  end")
     add(f'  subgraph s_functions[{_mermaid_label(["Intervention functions, in rank order"])}]')
     for item in model.functions:
-        add(f"    {dot_id(item.id)}[{_mermaid_label([*item.lines, item.note])}]:::ranked")
+        add(f"    {dot_id(item.id)}[{_mermaid_label([*item.lines, *([item.note] if item.note else [])])}]:::ranked")
     add("  end")
     add(f"  subgraph s_finals[{_mermaid_label([model.final_title])}]")
     for item in model.finals:

@@ -235,13 +235,13 @@ def _figure_html(figure: Figure) -> str:
     return f"<figure>{figure.svg}<figcaption>{esc(figure.caption)}</figcaption>{note}</figure>"
 
 
-def section_html(section: Section) -> str:
-    """A section as HTML; appendix sections are collapsed `<details>`."""
+def section_html(section: Section, *, expand: bool = False) -> str:
+    """A section as HTML; appendix sections are `<details>`, collapsed unless `expand`."""
     kind = f' class="{esc(section.kind)}"' if section.kind else ""
     body = "\n".join(block_html(b) for b in section.blocks)
     if section.appendix:
         return (
-            f'<section id="{esc(section.id)}" class="appendix"><details>'
+            f'<section id="{esc(section.id)}" class="appendix"><details{" open" if expand else ""}>'
             f"<summary><h2>{esc(section.title)}</h2></summary>\n{body}\n</details></section>"
         )
     return f'<section id="{esc(section.id)}"{kind}><h2>{esc(section.title)}</h2>\n{body}\n</section>'
@@ -251,8 +251,8 @@ def section_html(section: Section) -> str:
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
 
 
-def to_html(document: Document, css: str) -> str:
-    """The document as one self-contained HTML page."""
+def to_html(document: Document, css: str, *, expand: bool = False) -> str:
+    """The document as one self-contained HTML page; `expand` opens the appendix (for print)."""
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -275,7 +275,7 @@ def to_html(document: Document, css: str) -> str:
     out.append("</main>")
     if appendix:
         out.append('<div id="appendix" class="appendix-part"><h2 class="part">Appendix</h2>')
-        out.extend(section_html(s) for s in appendix)
+        out.extend(section_html(s, expand=expand) for s in appendix)
         out.append("</div>")
     if document.footer:
         out.append(f'<footer class="note"><p>{esc(document.footer)}</p></footer>')

@@ -1,4 +1,9 @@
-"""Client reports: one self-contained HTML page, or Markdown with a Mermaid diagram.
+"""Client reports: a self-contained HTML page that prints on A4, Markdown, and Word.
+
+The content is built once as a `combmap.document.Document` (the order of issue 12: a one-page
+summary, drafted interventions, the diagram, the per-barrier table, priorities, the APEASE
+worksheet, a glossary of every term named, references; then an appendix with the rationale,
+unverified links and raw tables), and written by the HTML, Markdown and Word writers.
 
 The HTML page makes no request of its own: styles are inline, there is no script, no web font
 and no remote image, and a Content-Security-Policy says so to the browser as well. Every string
@@ -9,15 +14,28 @@ escaped already. Links to sources are printed as text, not as hyperlinks.
 
 from __future__ import annotations
 
-import html
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
+from combmap.document import (
+    Bullets,
+    Document,
+    Figure,
+    Heading,
+    Inline,
+    Para,
+    Section,
+    Span,
+    Table,
+    to_html,
+    to_markdown,
+)
 from combmap.errors import RenderError
+from combmap.glossary import GROUPS, glossary, plain_label
 from combmap.ontology import Ontology, sort_key
-from combmap.plan import Plan, RankedItem
-from combmap.render import plan_markdown, reference_text
+from combmap.plan import Plan
+from combmap.render import plain, reference_text
 from combmap.schema import Kind
 
 if TYPE_CHECKING:
@@ -30,13 +48,6 @@ _UNSAFE_ELEMENTS = {
     "script", "foreignobject", "iframe", "object", "embed", "image", "use", "audio", "video",
     "style", "handler", "listener", "set", "animate", "animatemotion", "animatetransform",
 }
-_Add = Callable[[str], None]
-_JUDGEMENT_MARK = {"pass": "✓ pass", "unsure": "? unsure", "fail": "✗ fail"}
-
-
-def esc(text: object) -> str:
-    """HTML-escape any value, quotes included."""
-    return html.escape(str(text), quote=True)
 
 
 def _local(name: str) -> str:
@@ -75,63 +86,426 @@ def sanitize_svg(svg: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-# --- HTML -------------------------------------------------------------------------------------
+# --- print and screen styles ------------------------------------------------------------------
 
-_CSS = """
-:root { --ink: #1a1a1a; --muted: #555; --rule: #d0d0d0; --warn: #8a3b00; --band: #f5f5f5; }
+CSS = """
+:root { --ink: #1a1a1a; --muted: #555; --rule: #d0d0d0; --warn: #8a3b00; --band: #f3f3f3; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: var(--ink); margin: 0 auto; max-width: 72rem; padding: 1.5rem 2rem 4rem; line-height: 1.45; }
-h1 { font-size: 1.7rem; margin: 0 0 .3rem; }
-h2 { font-size: 1.3rem; margin-top: 2.2rem; border-bottom: 2px solid var(--ink); padding-bottom: .2rem; }
-h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
-.meta, .note, figcaption { color: var(--muted); font-size: .92rem; }
-nav ol { columns: 2; font-size: .92rem; }
-table { border-collapse: collapse; width: 100%; margin: .6rem 0 1rem; font-size: .92rem; }
-th, td { border: 1px solid var(--rule); padding: .3rem .5rem; text-align: left; vertical-align: top; }
+  color: var(--ink); margin: 0 auto; max-width: 60rem; padding: 1.5rem 2rem 4rem; line-height: 1.4; }
+h1 { font-size: 1.6rem; margin: 0 0 .3rem; }
+h2 { font-size: 1.25rem; margin: 1.8rem 0 .5rem; border-bottom: 2px solid var(--ink); padding-bottom: .15rem; }
+h3 { font-size: 1.02rem; margin: 1.1rem 0 .3rem; }
+h4 { font-size: .95rem; margin: .8rem 0 .2rem; }
+p { margin: .35rem 0; }
+.meta, .note, figcaption, caption { color: var(--muted); font-size: .88rem; }
+caption { text-align: left; caption-side: top; padding-bottom: .2rem; }
+nav ol { columns: 2; font-size: .9rem; margin: .5rem 0 1rem; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0 .9rem; font-size: .86rem; }
+th, td { border: 1px solid var(--rule); padding: .22rem .4rem; text-align: left; vertical-align: top; }
 th { background: var(--band); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
-dl.facts dt { font-weight: 600; }
-dl.facts dd { margin: 0; }
 .flag { color: var(--warn); font-weight: 600; }
-.tag { display: inline-block; border: 1px solid var(--rule); border-radius: .6rem; padding: 0 .45rem;
-  font-size: .8rem; white-space: nowrap; }
-.summary { background: var(--band); border-left: 4px solid var(--ink); padding: .6rem 1rem; }
-figure { margin: 1rem 0; overflow-x: auto; border: 1px solid var(--rule); padding: .5rem; }
-figure svg { max-width: 100%; height: auto; display: block; }
-.worksheet td.blank { min-width: 6.5rem; height: 2.2rem; }
-.worksheet td.pass { background: #e3f1ea; } .worksheet td.unsure { background: #fdf6d8; }
-.worksheet td.fail { background: #fbe3d6; }
-ul.why li { margin-bottom: .3rem; }
+.lead { background: var(--band); border-left: 4px solid var(--ink); padding: .4rem .9rem; margin: .5rem 0; }
+figure { margin: .6rem 0; border: 1px solid var(--rule); padding: .4rem; }
+figure svg { width: 100%; height: auto; display: block; }
+table.worksheet td.blank { min-width: 5.5rem; height: 1.8rem; }
+td.pass { background: #e3f1ea; } td.unsure { background: #fdf6d8; } td.fail { background: #fbe3d6; }
+table.glossary td:first-child { width: 24%; font-weight: 600; }
+details > summary { cursor: pointer; list-style: revert; }
+details > summary h2 { display: inline; border: none; }
+.appendix-part > h2.part { margin-top: 2.5rem; }
 bdi { unicode-bidi: isolate; }
-@page { size: A4; margin: 14mm 12mm; }
+@page { size: A4; margin: 14mm 13mm 15mm; }
+@page diagram { size: A4 landscape; margin: 10mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
+  body { max-width: none; padding: 0; font-size: 9.5pt; line-height: 1.3; overflow-wrap: break-word; }
+  table { table-layout: fixed; font-size: 8.3pt; line-height: 1.22; }
+  th, td { padding: 1.2pt 3pt; overflow-wrap: break-word; }
   nav { display: none; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  table, figure, li { break-inside: avoid; page-break-inside: avoid; }
-  figure { border: none; overflow: visible; }
-  section.diagram, section.worksheet { break-before: page; page-break-before: always; }
+  h1, h2, h3, h4, caption { break-after: avoid-page; page-break-after: avoid; }
+  h2, h3, h4 { break-inside: avoid; }
+  p, li { orphans: 3; widows: 3; }
+  section > p.note { break-after: avoid-page; }
+  table { break-inside: auto; }
+  thead { display: table-header-group; }
+  tr, td, th { break-inside: avoid; page-break-inside: avoid; }
+  section { break-before: auto; }
+  section#summary { break-after: page; }
+  section.diagram { page: diagram; break-before: page; break-after: page; }
+  section.diagram h2 { margin-top: 0; }
+  section.diagram figure { border: none; padding: 0; margin: 0; }
+  section.diagram h2 { font-size: 12pt; margin: 0 0 2mm; }
+  section.diagram figure svg { width: auto; height: auto; max-width: 271mm; max-height: 172mm; }
+  section.diagram figcaption { font-size: 8pt; }
+  .appendix-part { break-before: page; }
+  details { display: block; }
   a { color: inherit; text-decoration: none; }
 }
 """
 
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
+
+# --- the report's content ---------------------------------------------------------------------
+
+_JUDGEMENT_MARK = {"pass": "✓ pass", "unsure": "? not sure", "fail": "✗ fail"}
+#: Drafted interventions shown in the one-page summary.
+SUMMARY_INTERVENTIONS = 3
+#: Techniques shown per barrier in the per-barrier table, and per intervention.
+PER_BARRIER, PER_INTERVENTION = 2, 3
 
 
-def _t(text: object) -> str:
-    """Case text: escaped, and isolated so right-to-left text cannot reorder what follows."""
-    return f"<bdi>{esc(text)}</bdi>"
+class _Builder:
+    """Builds the report's `Document`, remembering every term it names for the glossary."""
+
+    def __init__(self, plan: Plan, ontology: Ontology, case: Case) -> None:
+        self.plan, self.ontology, self.case = plan, ontology, case
+        self.named: set[str] = set()
+        self.texts = {b.id: b.text for b in plan.barriers}
+
+    def name(self, entity_id: str) -> str:
+        """An entity's label, noted for the glossary."""
+        self.named.add(entity_id)
+        entity = self.ontology.entities.get(entity_id)
+        return entity.label if entity else entity_id
+
+    def names(self, ids: Iterable[str]) -> str:
+        return ", ".join(self.name(i) for i in ids)
+
+    def technique(self, entity_id: str) -> str:
+        return f"{entity_id.removeprefix('bct:')} {self.name(entity_id)}"
+
+    # The plan's drafted interventions: one per function of the minimal bundle, then the other
+    # ranked functions, with the techniques and policy categories that serve it.
+    def interventions(self) -> list[dict[str, Any]]:
+        bundle = [s.id for s in self.plan.bundle.functions]
+        order = bundle + [f.id for f in self.plan.functions if f.id not in bundle]
+        by_id = {f.id: f for f in self.plan.functions}
+        rows = []
+        for rank, function_id in enumerate(order, start=1):
+            function = by_id.get(function_id)
+            if function is None or not function.barriers or not function.techniques:
+                continue
+            policies = [p for p in self.plan.policies if function_id in p.functions]
+            rows.append(
+                {
+                    "rank": rank,
+                    "title": plain_label(self.ontology, function_id),
+                    "barriers": function.barriers,
+                    "functions": [function_id],
+                    "techniques": [t.id for t in function.techniques[:PER_INTERVENTION]],
+                    "policies": [p.id for p in policies],
+                }
+            )
+        return rows
+
+    def chains(self) -> list[dict[str, Any]]:
+        """Per barrier: its domains, components, the functions that reach it and their techniques."""
+        rows = []
+        for barrier in self.plan.barriers:
+            if barrier.kind == "enabler":
+                continue
+            functions = [f for f in self.plan.functions if barrier.id in f.barriers]
+            techniques: list[str] = []
+            for function in functions:
+                for technique in function.techniques:
+                    if barrier.id in technique.barriers and technique.id not in techniques:
+                        techniques.append(technique.id)
+                        break
+            rows.append(
+                {
+                    "id": barrier.id,
+                    "text": barrier.text,
+                    "domains": barrier.domains,
+                    "components": barrier.components,
+                    "functions": [f.id for f in functions[:2]],
+                    "techniques": techniques[:PER_BARRIER],
+                }
+            )
+        return rows
+
+    # --- sections ---------------------------------------------------------------------------
+
+    def build(self, figure: Figure | None, date: str | None) -> Document:
+        plan, ontology = self.plan, self.ontology
+        profile = ontology.manifest.profiles.get(plan.profile)
+        meta = [f"Case {plan.case['id']}", f"ontology {plan.ontology}", f"profile {plan.profile}" + (f" ({profile.title})" if profile else "")]
+        if date:
+            meta.append(date)
+        doc = Document(f"Intervention plan: {plan.case['title']}", meta)
+        doc.footer = (
+            "Made with combmap. The method (COM-B, the Theoretical Domains Framework and the "
+            "Behaviour Change Wheel) is described in combmap's documentation, method section."
+        )
+        interventions = self.interventions()
+        self._summary(doc, interventions)
+        self._interventions(doc, interventions)
+        if figure is not None:
+            doc.section("diagram", "The plan on one page", kind="diagram").add(figure)
+        self._barriers(doc)
+        self._priorities(doc)
+        self._worksheet(doc)
+        main_named = set(self.named)
+        appendix = Document("", [])
+        self._rationale(appendix)
+        self._unverified(appendix)
+        self._raw(appendix)
+        self._entries(appendix)
+        self._glossary(doc.section("glossary", "Glossary"), main_named)
+        self._references(doc)
+        more = self.named - main_named
+        if more:
+            self._glossary(appendix.section("more-terms", "More terms", appendix=True), more)
+        doc.sections.extend(appendix.sections)
+        return doc
+
+    def _summary(self, doc: Document, interventions: list[dict[str, Any]]) -> None:
+        plan, case = self.plan, self.case
+        section = doc.section("summary", "Summary")
+        barriers = [b for b in plan.barriers if b.kind != "enabler"]
+        enablers = [b for b in plan.barriers if b.kind != "barrier"]
+        section.add(Para([Span("The behaviour: ", "strong"), case.behaviour.target], "lead"))
+        problem = f"{len(barriers)} barriers and {len(enablers)} enablers were found."
+        if plan.priorities.domains:
+            top = [p.id for p in plan.priorities.domains if p.barriers][:3]
+            problem += " They cluster in: " + "; ".join(
+                f"{plain_label(self.ontology, d)} ({self.name(d)})" for d in top
+            ) + "."
+        section.add(Para(problem))
+        if interventions:
+            section.add(Heading("What could help: the top drafted interventions"))
+            items: list[Inline] = []
+            for row in interventions[:SUMMARY_INTERVENTIONS]:
+                title = row["title"][:1].upper() + row["title"][1:]
+                techniques = "; ".join(self.name(t) for t in row["techniques"][:2])
+                items.append(
+                    [Span(title, "strong"), f" ({self.names(row['functions'])}): addresses "
+                     f"{len(row['barriers'])} barrier{'s' * (len(row['barriers']) != 1)}, for example through {techniques}."]
+                )
+            section.add(Bullets(items, ordered=True))
+            first = interventions[0]
+            texts = [self.texts[b] for b in first["barriers"][:2] if b in self.texts]
+            section.add(Heading("What to do first"))
+            section.add(
+                Para(
+                    [f"Start with intervention 1, {first['title']}: it reaches the most barriers, such as “", "”, “".join(_shorten(t, 120) for t in texts), "”. Check it against the APEASE worksheet below before committing money or staff."]
+                )
+            )
+        excluded = list(plan.excluded)
+        if excluded:
+            section.add(Para(f"Left out after APEASE: {self.names(x.id for x in excluded)} (see the worksheet).", "note"))
+        facts = [
+            ("Organisation", case.info.organisation), ("Setting", case.info.setting),
+            ("Source", case.info.source.citation if case.info.source else None), ("Coded by", case.info.coded_by),
+        ]
+        shown = [(k, v) for k, v in facts if v]
+        if shown:
+            section.add(Table(["About this case", ""], [[k, v] for k, v in shown], widths=(1, 4)))
+        for warning in plan.warnings:
+            section.add(Para([Span("Warning: ", "flag"), warning]))
+
+    def _interventions(self, doc: Document, interventions: list[dict[str, Any]]) -> None:
+        section = doc.section("interventions", "Drafted interventions")
+        section.add(
+            Para(
+                "Each row is a strategy to develop with the people involved, in the manner of "
+                "Baxter & Fancourt (2020), Table 2: the barriers it addresses, the intervention "
+                "functions it serves, behaviour change techniques to build it from, and the policy "
+                "categories that can deliver it. Titles are combmap's working titles; rename them "
+                "in the case file.",
+                "note",
+            )
+        )
+        rows: list[list[Inline]] = []
+        for row in interventions:
+            rows.append(
+                [
+                    str(row["rank"]),
+                    [Span(row["title"][:1].upper() + row["title"][1:], "strong")],
+                    str(len(row["barriers"])),
+                    self.names(row["functions"]),
+                    "; ".join(self.technique(t) for t in row["techniques"]),
+                    self.names(row["policies"]) or "none",
+                ]
+            )
+        section.add(
+            Table(
+                ["#", "Intervention", "Barriers", "Intervention type (functions)", "Behaviour change techniques", "Policy categories"],
+                rows, numeric=frozenset({0, 2}), widths=(0.4, 2.2, 0.8, 1.5, 3.0, 2.2),
+            )
+        )
+
+    def _barriers(self, doc: Document) -> None:
+        section = doc.section("barriers", "Barriers and what could address them")
+        section.add(Para("Each barrier through the method: its TDF domain(s) and COM-B component(s), the intervention functions that reach it, and its first techniques.", "note"))
+        rows = []
+        for row in self.chains():
+            rows.append(
+                [
+                    _shorten(row["text"], 120),
+                    self.names(row["domains"]) or "none",
+                    self.names(row["components"]),
+                    self.names(row["functions"]) or "none reached",
+                    "; ".join(self.technique(t) for t in row["techniques"]) or "none",
+                ]
+            )
+        section.add(Table(["Barrier", "TDF domain", "COM-B component", "Functions", "First techniques"], rows, widths=(3.6, 1.5, 1.3, 1.5, 2.6)))
+
+    def _priorities(self, doc: Document) -> None:
+        section = doc.section("priorities", "Priorities")
+        section.add(Para('Ranked as the TDF guide judges importance: how often it was raised, how many distinct themes, and whether the evidence conflicts. "=" marks a tie.', "note"))
+        for title, rows in (("TDF domains", self.plan.priorities.domains), ("COM-B components", self.plan.priorities.components)):
+            body = [
+                [f"={p.rank}" if p.tie else str(p.rank), self.name(p.id), plain_label(self.ontology, p.id),
+                 str(p.frequency), str(p.elaboration), "yes" if p.conflicting else "", str(len(p.barriers)), str(len(p.enablers))]
+                for p in rows
+            ]
+            section.add(Table(["#", title[:-1], "In plain words", "Times raised", "Themes", "Mixed", "Barriers", "Enablers"], body,
+                              caption=title, numeric=frozenset({0, 3, 4, 6, 7}), widths=(0.4, 2.2, 2.6, 0.9, 0.8, 0.7, 0.8, 0.8)))
+
+    def _worksheet(self, doc: Document) -> None:
+        ontology, plan = self.ontology, self.plan
+        criteria = ontology.of_kind(Kind.CRITERION)
+        judged = {option: dict(judgements) for option, judgements in self.case.apease}
+        options: list[tuple[str, str]] = []
+        for row in self.interventions()[:SUMMARY_INTERVENTIONS + 1]:
+            for function_id in row["functions"]:
+                options.append((function_id, self.name(function_id)))
+            for technique_id in row["techniques"][:2]:
+                options.append((technique_id, "  " + self.technique(technique_id)))
+        for policy in plan.policies[:3]:
+            options.append((policy.id, self.name(policy.id)))
+        for option_id in judged:
+            if option_id not in {o for o, _ in options}:
+                options.append((option_id, self.name(option_id)))
+        seen: set[str] = set()
+        rows: list[list[Inline]] = []
+        classes: dict[tuple[int, int], str] = {}
+        for option_id, label in options:
+            if option_id in seen:
+                continue
+            seen.add(option_id)
+            cells: list[Inline] = [label]
+            for column, criterion in enumerate(criteria, start=1):
+                value = judged.get(option_id, {}).get(criterion.id)
+                if value is None:
+                    cells.append("")
+                    classes[(len(rows), column)] = "blank"
+                else:
+                    cells.append(_JUDGEMENT_MARK.get(value.value, value.value))
+                    classes[(len(rows), column)] = value.value
+            rows.append(cells)
+        section = doc.section("worksheet", "APEASE worksheet")
+        section.add(Para("Judge each option against the APEASE criteria (Michie, Atkins & West 2014): pass, not sure or fail. Judgements recorded in the case are filled in; options that fail are left out of the plan.", "note"))
+        section.add(Table(["Option", *(c.label for c in criteria)], rows, kind="worksheet", classes=classes, widths=(2.2, *(1.0 for _ in criteria))))
+        if plan.excluded:
+            section.add(Heading("Left out after APEASE"))
+            section.add(Bullets([[Span(self.name(x.id), "strong"), f": {x.excluded.reason if x.excluded else ''}"] for x in plan.excluded]))
+
+    def _glossary(self, section: Section, ids: set[str]) -> None:
+        what = "this report names" if section.id == "glossary" else "only the appendix names (the Glossary has the rest)"
+        section.add(Para(f"Every intervention function, policy category, behaviour change technique, COM-B component and TDF domain {what}, with its definition and source.", "note"))
+        terms = glossary(self.ontology, ids)
+        for kind, title in GROUPS.items():
+            rows: list[list[Inline]] = []
+            for term in (t for t in terms if t.kind == kind):
+                label = term.label if term.kind != Kind.TECHNIQUE else f"{term.id.removeprefix('bct:')} {term.label}"
+                words: list[str | Span] = []
+                if term.plain:
+                    words.append(Span(term.plain[:1].upper() + term.plain[1:] + ". ", "strong"))
+                words.append(term.definition)
+                words.append(Span(f" ({term.citation})", "em"))
+                rows.append([label, words])
+            if rows:
+                section.add(Table(["Term", "Meaning"], rows, caption=title, kind="glossary", widths=(1.2, 4.0)))
+
+    def _rationale(self, doc: Document) -> None:
+        section = doc.section("rationale", "Rationale", appendix=True)
+        section.add(Para("For every ranked option, each barrier it addresses and the route to it, with the sources of each link.", "note"))
+        for heading, items in (("Intervention functions", self.plan.functions), ("Policy categories", self.plan.policies), ("Behaviour change techniques", self.plan.techniques)):
+            section.add(Heading(heading))
+            for item in items:
+                section.add(Heading(f"{self.name(item.id)} ({item.id})", level=4, anchor=_anchor("why", item.id)))
+                lines: list[Inline] = []
+                for reason in item.why:
+                    if reason.barrier not in item.barriers:
+                        continue
+                    steps = " → ".join(self.name(part) for part in reason.path[1:])
+                    cites = "; ".join(sorted({f"{link.ref}{', ' + link.locator if link.locator else ''} ({link.status})" for link in reason.links}))
+                    lines.append([f"“{_shorten(self.texts.get(reason.barrier, reason.barrier), 200)}” → {steps} [{cites}]"] + ([Span(" unverified", "flag")] if reason.unverified else []))
+                if lines:
+                    section.add(Bullets(lines))
+
+    def _unverified(self, doc: Document) -> None:
+        section = doc.section("unverified", "Unverified links", appendix=True)
+        if not self.plan.unverified_links:
+            section.add(Para("No recommendation rests on an unverified link.", "note"))
+            return
+        section.add(Para("Links the recommendations rest on that combmap's authors could not check in the primary source.", "note"))
+        section.add(Table(["From", "To", "Source", "Link set"], [
+            [self.name(link.source), self.name(link.target), f"{link.ref}{', ' + link.locator if link.locator else ''} ({link.status})", link.set]
+            for link in self.plan.unverified_links
+        ]))
+
+    def _raw(self, doc: Document) -> None:
+        section = doc.section("tables", "Ranked options", appendix=True)
+        section.add(Para("The plan's ranked lists as computed. Scores are the summed weight of the barriers each option addresses.", "note"))
+        for title, items in (("Intervention functions", self.plan.functions), ("Policy categories", self.plan.policies), ("Behaviour change techniques", self.plan.techniques)):
+            rows: list[list[Inline]] = []
+            for i in items:
+                flag: Inline = Span("unverified route", "flag") if i.unverified else ""
+                rows.append([str(i.rank), self.technique(i.id) if i.id.startswith("bct:") else self.name(i.id), f"{i.score:.2f}", str(len(i.barriers)), flag])
+            section.add(Table(["#", title[:-1] if title.endswith("s") else title, "Score", "Barriers", ""], rows, caption=title, numeric=frozenset({0, 2, 3})))
+
+    def _entries(self, doc: Document) -> None:
+        section = doc.section("entries", "Barriers and enablers as coded", appendix=True)
+        by_id = {b.id: b for b in self.case.barriers}
+        groups = {g.id: g.label for g in self.case.groups}
+        rows: list[list[Inline]] = []
+        for barrier in self.plan.barriers:
+            source = by_id.get(barrier.id)
+            evidence = " / ".join(f"“{q}”" for q in (source.evidence if source else ()))
+            notes = source.notes if source and source.notes else ""
+            rows.append([barrier.id, barrier.text, barrier.kind, self.names([*barrier.domains, *barrier.components]),
+                         f"{barrier.load:g}", groups.get(barrier.group, barrier.group) if barrier.group else "", " ".join(x for x in (evidence, notes) if x)])
+        section.add(Table(["Id", "Barrier or enabler", "Kind", "Codes", "Load", "Group", "Evidence and notes"], rows, numeric=frozenset({4})))
+
+    def _references(self, doc: Document) -> None:
+        section = doc.section("references", "References")
+        keys = set(cited_keys(self.plan))
+        for entity_id in self.named:
+            entity = self.ontology.entities.get(entity_id)
+            if entity is not None:
+                keys.add(getattr(entity, "definition_ref", None) or entity.ref)
+        items: list[Inline] = []
+        for key in sorted(keys, key=sort_key):
+            ref = self.ontology.references.get(key)
+            if ref is None:
+                continue
+            extra = f" {ref.url}" if ref.url and not ref.doi else ""
+            items.append([Span(key, "strong"), f": {reference_text(ref)}{extra}"])
+        section.add(Bullets(items))
 
 
-def _label(ontology: Ontology, entity_id: str) -> str:
-    entity = ontology.entities.get(entity_id)
-    return entity.label if entity else entity_id
+def _shorten(text: str, limit: int) -> str:
+    flat = plain(text)
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _anchor(kind: str, key: str) -> str:
-    return esc(f"{kind}-{key}".replace(":", "-"))
+    return f"{kind}-{key}".replace(":", "-")
+
+
+def build_report(
+    plan: Plan, ontology: Ontology, case: Case, *, figure: Figure | None = None, date: str | None = None
+) -> tuple[Document, set[str]]:
+    """The report's content, and every ontology id it names (the glossary covers them all).
+
+    The main part: a one-page summary, the drafted interventions, the diagram, the per-barrier
+    table, priorities, the APEASE worksheet, a glossary and references. The appendix: the full
+    rationale, unverified links, the ranked lists and the coded entries with their evidence.
+    """
+    builder = _Builder(plan, ontology, case)
+    return builder.build(figure, date), builder.named
 
 
 def plan_html(
@@ -142,274 +516,66 @@ def plan_html(
     svg: str | None,
     date: str | None = None,
     top: int = 3,
+    expand: bool = False,
 ) -> str:
-    """A complete, self-contained HTML report of the plan for a client.
+    """A complete, self-contained HTML report of the plan for a client, ready to print on A4.
 
     Args:
         plan: the plan, from `make_plan(case, ontology)`.
         ontology: its ontology (labels, criteria, references).
         case: the case (behaviour, groups, evidence, APEASE worksheet).
-        svg: the diagram as SVG (from `render`), inlined after sanitising; None leaves it out.
+        svg: the summary diagram as SVG, inlined after sanitising; None leaves it out.
         date: printed under the title; none by default so the page is deterministic.
-        top: techniques per bundle function in the APEASE worksheet.
+        top: kept for compatibility; the report's lists have fixed lengths.
+        expand: open the appendix's collapsed sections (for printing to PDF).
 
     Raises:
         RenderError: `svg` is not well-formed SVG.
     """
-    texts = {b.id: b.text for b in plan.barriers}
-    groups = {g.id: g.label for g in case.groups}
-    out: list[str] = []
-    add = out.append
-    title = plan.case["title"]
-    add("<!DOCTYPE html>")
-    add('<html lang="en"><head><meta charset="utf-8">')
-    add(f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">')
-    add('<meta name="referrer" content="no-referrer">')
-    add('<meta name="viewport" content="width=device-width, initial-scale=1">')
-    add(f"<title>Intervention plan: {esc(title)}</title>")
-    add(f"<style>{_CSS}</style></head><body>")
-    add("<header>")
-    add(f"<h1>Intervention plan: {_t(title)}</h1>")
-    profile = ontology.manifest.profiles.get(plan.profile)
-    meta = [f"Case <code>{esc(plan.case['id'])}</code>", f"ontology {esc(plan.ontology)}", f"profile <code>{esc(plan.profile)}</code>" + (f" ({esc(profile.title)})" if profile else "")]
-    if date:
-        meta.append(esc(date))
-    add(f'<p class="meta">{" · ".join(meta)}</p>')
-    add("</header>")
-    sections = [
-        ("summary", "Summary"), ("behaviour", "Target behaviour"), ("diagram", "Diagram"),
-        ("priorities", "Priorities"), ("functions", "Intervention functions"), ("bundle", "Minimal bundle"),
-        ("policies", "Policy categories"), ("techniques", "Behaviour change techniques"),
-        ("excluded", "Excluded after APEASE"), ("rationale", "Rationale"), ("unverified", "Unverified links"),
-        ("worksheet", "APEASE worksheet"), ("barriers", "Barriers and enablers"), ("references", "References"),
-    ]
-    add('<nav aria-label="Contents"><ol>' + "".join(f'<li><a href="#{key}">{name}</a></li>' for key, name in sections) + "</ol></nav>")
-
-    _summary(add, plan, case)
-    _behaviour(add, case)
-    add('<section id="diagram" class="diagram"><h2>Diagram</h2>')
-    if svg is None:
-        add('<p class="note">No diagram in this report.</p>')
-    else:
-        add(f'<figure>{sanitize_svg(svg)}<figcaption>Barriers and enablers (left) through TDF domains and COM-B components to intervention functions, their top techniques and policy categories. Line width: weighted number of barriers flowing through a line. Solid: verified link or the case\'s own code; dotted: secondary source; dashed: unverified link; grey: excluded after APEASE. Double border: enabler; thick border: in the minimal bundle.</figcaption></figure>')
-    add("</section>")
-    _priorities(add, plan)
-    _functions(add, plan)
-    _bundle(add, plan, texts)
-    _policies(add, plan, ontology)
-    _techniques(add, plan, ontology)
-    _excluded(add, plan)
-    _rationale(add, plan, ontology, texts)
-    _unverified(add, plan, ontology)
-    _worksheet(add, plan, ontology, case, top)
-    _barriers(add, plan, ontology, case, groups)
-    _references(add, plan, ontology)
-    add('<footer class="note"><p>Made with combmap. Scores and routes are explained in the Rationale; the method is documented in combmap\'s docs/method.md.</p></footer>')
-    add("</body></html>")
-    return "\n".join(out) + "\n"
+    figure = None if svg is None else Figure(FIGURE_CAPTION, svg=sanitize_svg(svg))
+    document, _ = build_report(plan, ontology, case, figure=figure, date=date)
+    return to_html(document, CSS, expand=expand)
 
 
-def _summary(add: _Add, plan: Plan, case: Case) -> None:
-    info = case.info
-    add('<section id="summary"><h2>Summary</h2>')
-    barriers = [b for b in plan.barriers if b.kind != "enabler"]
-    enablers = [b for b in plan.barriers if b.kind == "enabler"]
-    points = [f"{len(barriers)} barriers (of which {sum(b.kind == 'both' for b in barriers)} also enablers) and {len(enablers)} enablers were coded."]
-    if plan.priorities.components:
-        top_components = ", ".join(esc(p.label) for p in plan.priorities.components[:3])
-        points.append(f"The COM-B components raised most: {top_components}.")
-    if plan.functions:
-        best = plan.functions[0]
-        points.append(f"The highest-scoring intervention function is <strong>{esc(best.label)}</strong> (score {best.score:.2f}, {len(best.barriers)} barriers).")
-    if plan.bundle.functions:
-        names = ", ".join(f"<strong>{esc(s.label)}</strong>" for s in plan.bundle.functions)
-        points.append(f"The minimal bundle, {len(plan.bundle.functions)} function(s) that together address {len(plan.bundle.covered)} barrier(s): {names}.")
-    if plan.bundle.uncovered:
-        points.append(f'<span class="flag">{len(plan.bundle.uncovered)} barrier(s) are addressed by no available function.</span>')
-    if plan.unverified_links:
-        points.append(f'<span class="flag">{len(plan.unverified_links)} unverified link(s) are used</span>; they are listed under Unverified links.')
-    add('<div class="summary"><ul>' + "".join(f"<li>{p}</li>" for p in points) + "</ul></div>")
-    facts = [
-        ("Organisation", info.organisation), ("Sector", info.sector), ("Setting", info.setting),
-        ("Date", info.date), ("Source", info.source.citation if info.source else None),
-        ("DOI", info.source.doi if info.source else None), ("URL", info.source.url if info.source else None),
-        ("Coded by", info.coded_by), ("Notes", info.notes),
-    ]
-    rows = "".join(f"<dt>{name}</dt><dd>{_t(value)}</dd>" for name, value in facts if value)
-    if rows:
-        add(f'<dl class="facts">{rows}</dl>')
-    for warning in plan.warnings:
-        add(f'<p class="flag">Warning: {_t(warning)}</p>')
-    add("</section>")
+#: What the report's diagram shows.
+FIGURE_CAPTION = (
+    "Barriers grouped by TDF domain (left), the intervention functions that reach them in rank "
+    "order (middle), and their first techniques (right); the policy categories that can deliver "
+    "them are listed below the barriers. Line width: weighted number of barriers."
+)
 
 
-def _behaviour(add: _Add, case: Case) -> None:
-    behaviour = case.behaviour
-    add('<section id="behaviour"><h2>Target behaviour</h2>')
-    add(f"<p><strong>{_t(behaviour.target)}</strong></p>")
-    facts = [
-        ("Who", behaviour.who), ("What", behaviour.what), ("Where", behaviour.where),
-        ("When", behaviour.when), ("How often", behaviour.how_often), ("With whom", behaviour.with_whom),
-    ]
-    rows = "".join(f"<dt>{name}</dt><dd>{_t(value) if value else '<span class=note>not specified</span>'}</dd>" for name, value in facts)
-    add(f'<dl class="facts">{rows}</dl></section>')
+def plan_report_markdown(
+    plan: Plan,
+    ontology: Ontology,
+    case: Case,
+    *,
+    mermaid: str | None = None,
+    date: str | None = None,
+) -> str:
+    """The report as Markdown: the same sections, the diagram as a Mermaid block.
+
+    Raises:
+        RenderError: the Mermaid text would break its Markdown fence.
+    """
+    if mermaid is not None and "```" in mermaid:  # the Mermaid writer encodes backticks
+        raise RenderError("the Mermaid diagram would break its Markdown fence")
+    figure = None if mermaid is None else Figure(FIGURE_CAPTION, mermaid=mermaid)
+    document, _ = build_report(plan, ontology, case, figure=figure, date=date)
+    return to_markdown(document)
 
 
-def _priorities(add: _Add, plan: Plan) -> None:
-    add('<section id="priorities"><h2>Priorities</h2>')
-    add('<p class="note">Ranked as the TDF guide judges importance: frequency, then elaboration, then conflicting evidence. "=" marks a tie.</p>')
-    for title, rows in (("COM-B components", plan.priorities.components), ("TDF domains", plan.priorities.domains)):
-        add(f"<h3>{title}</h3><table><thead><tr><th>rank</th><th>{title[:-1]}</th><th>frequency</th><th>elaboration</th><th>conflicting</th><th>barriers</th><th>enablers</th></tr></thead><tbody>")
-        for p in rows:
-            rank = f"={p.rank}" if p.tie else str(p.rank)
-            add(f'<tr><td class="num">{rank}</td><td>{esc(p.label)}</td><td class="num">{p.frequency}</td><td class="num">{p.elaboration}</td><td>{"yes" if p.conflicting else ""}</td><td class="num">{len(p.barriers)}</td><td class="num">{len(p.enablers)}</td></tr>')
-        add("</tbody></table>")
-    add("</section>")
+def plan_docx(plan: Plan, ontology: Ontology, case: Case, *, png: bytes | None, date: str | None = None) -> bytes:
+    """The report as a Word document (.docx), with the diagram as a PNG on a landscape page.
 
+    Raises:
+        RenderError: python-docx is missing.
+    """
+    from combmap.word import to_docx
 
-def _flag(item: RankedItem) -> str:
-    return ' <span class="flag">unverified route</span>' if item.unverified else ""
-
-
-def _functions(add: _Add, plan: Plan) -> None:
-    bundle = {s.id for s in plan.bundle.functions}
-    add('<section id="functions"><h2>Intervention functions</h2>')
-    add("<table><thead><tr><th>rank</th><th>function</th><th>score</th><th>barriers addressed</th><th>top techniques</th><th></th></tr></thead><tbody>")
-    for f in plan.functions:
-        techniques = "; ".join(f"{esc(t.id.removeprefix('bct:'))} {esc(t.label)}" for t in f.techniques[:5]) or "none linked"
-        tags = ('<span class="tag">bundle</span>' if f.id in bundle else "") + _flag(f)
-        add(f'<tr><td class="num">{f.rank}</td><td><a href="#{_anchor("why", f.id)}">{esc(f.label)}</a></td><td class="num">{f.score:.2f}</td><td class="num">{len(f.barriers)}</td><td>{techniques}</td><td>{tags}</td></tr>')
-    add("</tbody></table></section>")
-
-
-def _bundle(add: _Add, plan: Plan, texts: dict[str, str]) -> None:
-    add('<section id="bundle"><h2>Minimal bundle</h2>')
-    add('<p class="note">The fewest functions that together address every barrier they can, chosen greedily by the weighted barriers each adds.</p><ol>')
-    for step in plan.bundle.functions:
-        techniques = "; ".join(f"{esc(t.label)} ({esc(t.id)})" for t in step.techniques) or "none linked"
-        added = "".join(f"<li>{_t(texts.get(b, b))}</li>" for b in step.adds)
-        add(f"<li><strong>{esc(step.label)}</strong>: adds {len(step.adds)} barrier(s), addresses {len(step.barriers)}. Techniques: {techniques}.<details><summary>Barriers it adds</summary><ul>{added}</ul></details></li>")
-    add("</ol>")
-    if plan.bundle.uncovered:
-        add('<p class="flag">Not addressed by any available function:</p><ul>' + "".join(f"<li>{_t(texts.get(b, b))}</li>" for b in plan.bundle.uncovered) + "</ul>")
-    add("</section>")
-
-
-def _policies(add: _Add, plan: Plan, ontology: Ontology) -> None:
-    add('<section id="policies"><h2>Policy categories</h2>')
-    add('<p class="note">Scored by the weight of the ranked functions each can deliver. <em>Candidate</em>: serves a function of the bundle; <em>common lever</em>: serves every one.</p>')
-    add("<table><thead><tr><th>rank</th><th>policy category</th><th>score</th><th>delivers</th><th>bundle</th><th></th></tr></thead><tbody>")
-    for p in plan.policies:
-        serves = ", ".join(esc(_label(ontology, f)) for f in p.functions)
-        role = "common lever" if p.common else "candidate" if p.candidate else ""
-        add(f'<tr><td class="num">{p.rank}</td><td><a href="#{_anchor("why", p.id)}">{esc(p.label)}</a></td><td class="num">{p.score:.2f}</td><td>{serves}</td><td>{role}</td><td>{_flag(p)}</td></tr>')
-    add("</tbody></table></section>")
-
-
-def _techniques(add: _Add, plan: Plan, ontology: Ontology) -> None:
-    add('<section id="techniques"><h2>Behaviour change techniques</h2>')
-    add("<table><thead><tr><th>rank</th><th>technique</th><th>score</th><th>barriers</th><th>functions</th><th></th></tr></thead><tbody>")
-    for t in plan.techniques:
-        functions = ", ".join(esc(_label(ontology, f)) for f in t.functions)
-        add(f'<tr><td class="num">{t.rank}</td><td><a href="#{_anchor("why", t.id)}">{esc(t.id.removeprefix("bct:"))} {esc(t.label)}</a></td><td class="num">{t.score:.2f}</td><td class="num">{len(t.barriers)}</td><td>{functions}</td><td>{_flag(t)}</td></tr>')
-    add("</tbody></table><h3>Techniques by function</h3><dl class=\"facts\">")
-    for f in plan.functions:
-        listed = "; ".join(f"{esc(t.label)} ({esc(t.id)}, {t.score:.2f})" for t in f.techniques) or "no technique linked"
-        add(f"<dt>{esc(f.label)}</dt><dd>{listed}</dd>")
-    add("</dl></section>")
-
-
-def _excluded(add: _Add, plan: Plan) -> None:
-    add('<section id="excluded"><h2>Excluded after APEASE</h2>')
-    if not plan.excluded:
-        add('<p class="note">Nothing was excluded.</p></section>')
-        return
-    add("<table><thead><tr><th>option</th><th>kind</th><th>reason</th><th>would have scored</th></tr></thead><tbody>")
-    for item in plan.excluded:
-        reason = item.excluded.reason if item.excluded else ""
-        add(f'<tr><td>{esc(item.label)} (<code>{esc(item.id)}</code>)</td><td>{esc(item.kind)}</td><td>{_t(reason)}</td><td class="num">{item.score:.2f}</td></tr>')
-    add("</tbody></table></section>")
-
-
-def _citation(link_ref: str, locator: str | None, status: str) -> str:
-    where = f", {esc(locator)}" if locator else ""
-    return f'<a href="#{_anchor("ref", link_ref)}">{esc(link_ref)}</a>{where} ({esc(status)})'
-
-
-def _rationale(add: _Add, plan: Plan, ontology: Ontology, texts: dict[str, str]) -> None:
-    add('<section id="rationale"><h2>Rationale</h2>')
-    add('<p class="note">For every recommendation, each barrier it addresses and the best route to it, with the sources of each link.</p>')
-    for heading, items in (("Intervention functions", plan.functions), ("Policy categories", plan.policies), ("Behaviour change techniques", plan.techniques)):
-        add(f"<h3>{heading}</h3>")
-        for item in items:
-            add(f'<h4 id="{_anchor("why", item.id)}">{esc(item.label)} <code>{esc(item.id)}</code>{_flag(item)}</h4><ul class="why">')
-            for reason in item.why:
-                if reason.barrier not in item.barriers:
-                    continue
-                steps = " → ".join(esc(_label(ontology, part)) for part in reason.path[1:])
-                cites = "; ".join(sorted({_citation(link.ref, link.locator, link.status) for link in reason.links}))
-                mark = ' <span class="flag">unverified</span>' if reason.unverified else ""
-                add(f"<li>“{_t(texts.get(reason.barrier, reason.barrier))}” → {steps} [{cites}]{mark}</li>")
-            if item.enablers:
-                enablers = "".join(f"<li>{_t(texts.get(e, e))}</li>" for e in item.enablers)
-                add(f"<li>Builds on {len(item.enablers)} enabler(s):<ul>{enablers}</ul></li>")
-            add("</ul>")
-    add("</section>")
-
-
-def _unverified(add: _Add, plan: Plan, ontology: Ontology) -> None:
-    add('<section id="unverified"><h2>Unverified links</h2>')
-    if not plan.unverified_links:
-        add('<p class="note">No recommendation rests on an unverified link.</p></section>')
-        return
-    add('<p class="note">Links the recommendations rest on that combmap\'s authors could not check in the primary source. Treat the items that depend on them with care.</p>')
-    add("<table><thead><tr><th>from</th><th>to</th><th>source</th><th>link set</th></tr></thead><tbody>")
-    for link in plan.unverified_links:
-        add(f"<tr><td>{esc(_label(ontology, link.source))}</td><td>{esc(_label(ontology, link.target))}</td><td>{_citation(link.ref, link.locator, link.status)}</td><td><code>{esc(link.set)}</code></td></tr>")
-    add("</tbody></table></section>")
-
-
-def _worksheet(add: _Add, plan: Plan, ontology: Ontology, case: Case, top: int) -> None:
-    criteria = ontology.of_kind(Kind.CRITERION)
-    judged = {option: dict(judgements) for option, judgements in case.apease}
-    options: list[tuple[str, str]] = []
-    for step in plan.bundle.functions:
-        options.append((step.id, step.label))
-        function = next((f for f in plan.functions if f.id == step.id), None)
-        for technique in (function.techniques if function else step.techniques)[:top]:
-            options.append((technique.id, f"{technique.id.removeprefix('bct:')} {technique.label}"))
-    seen: set[str] = set()
-    add('<section id="worksheet" class="worksheet"><h2>APEASE worksheet</h2>')
-    add('<p class="note">Judge each option of the minimal bundle and its top techniques against the APEASE criteria (Michie, Atkins &amp; West 2014): pass, unsure or fail, with a note. Judgements already recorded in the case are filled in.</p>')
-    add("<table><thead><tr><th>option</th>" + "".join(f"<th>{esc(c.label)}</th>" for c in criteria) + "</tr></thead><tbody>")
-    for option, name in options:
-        if option in seen:
-            continue
-        seen.add(option)
-        cells = []
-        for criterion in criteria:
-            value = judged.get(option, {}).get(criterion.id)
-            if value is None:
-                cells.append('<td class="blank"></td>')
-            else:
-                cells.append(f'<td class="{esc(value.value)}">{esc(_JUDGEMENT_MARK.get(value.value, value.value))}</td>')
-        indent = "&nbsp;&nbsp;&nbsp;" if option.startswith("bct:") else ""
-        add(f"<tr><td>{indent}{esc(name)}</td>{''.join(cells)}</tr>")
-    add("</tbody></table></section>")
-
-
-def _barriers(add: _Add, plan: Plan, ontology: Ontology, case: Case, groups: dict[str, str]) -> None:
-    by_id = {b.id: b for b in case.barriers}
-    add('<section id="barriers"><h2>Barriers and enablers</h2>')
-    add("<table><thead><tr><th>id</th><th>barrier or enabler</th><th>kind</th><th>codes</th><th>load</th><th>group</th><th>evidence</th></tr></thead><tbody>")
-    for barrier in plan.barriers:
-        source = by_id.get(barrier.id)
-        codes = ", ".join(esc(_label(ontology, c)) for c in (*barrier.domains, *barrier.components))
-        group = _t(groups.get(barrier.group, barrier.group)) if barrier.group else ""
-        evidence = "".join(f"<li>{_t(quote)}</li>" for quote in (source.evidence if source else ()))
-        notes = f'<p class="note">{_t(source.notes)}</p>' if source and source.notes else ""
-        add(f'<tr id="{_anchor("barrier", barrier.id)}"><td><code>{esc(barrier.id)}</code></td><td>{_t(barrier.text)}{notes}</td><td>{esc(barrier.kind)}</td><td>{codes}</td><td class="num">{barrier.load:g}</td><td>{group}</td><td>{"<ul>" + evidence + "</ul>" if evidence else ""}</td></tr>')
-    add("</tbody></table></section>")
+    figure = None if png is None else Figure(FIGURE_CAPTION, png=png)
+    document, _ = build_report(plan, ontology, case, figure=figure, date=date)
+    return to_docx(document)
 
 
 def cited_keys(plan: Plan) -> list[str]:
@@ -419,42 +585,4 @@ def cited_keys(plan: Plan) -> list[str]:
     return sorted(keys, key=sort_key)
 
 
-def _references(add: _Add, plan: Plan, ontology: Ontology) -> None:
-    add('<section id="references"><h2>References</h2><ol>')
-    for key in cited_keys(plan):
-        ref = ontology.references.get(key)
-        if ref is None:
-            continue
-        extra = f" {esc(ref.url)}" if ref.url and not ref.doi else ""
-        add(f'<li id="{_anchor("ref", key)}"><strong>{esc(key)}</strong>: {esc(reference_text(ref))}{extra}</li>')
-    add("</ol></section>")
-
-
-# --- Markdown -----------------------------------------------------------------------------------
-
-
-def plan_report_markdown(
-    plan: Plan,
-    ontology: Ontology,
-    *,
-    top: int = 3,
-    focus: str | None = None,
-    layers: list[str] | tuple[str, ...] | None = None,
-    date: str | None = None,
-) -> str:
-    """The Markdown plan report followed by the diagram as a Mermaid block.
-
-    Raises:
-        UnknownIdError: `focus` names nothing in the diagram.
-        RenderError: `layers` names an unknown layer.
-    """
-    from combmap.diagram import plan_mermaid
-
-    mermaid = plan_mermaid(plan, ontology, top=top, focus=focus, layers=layers, date=date)
-    if "```" in mermaid:  # impossible: the Mermaid writer encodes backticks; refuse rather than break the fence
-        raise RenderError("the Mermaid diagram would break its Markdown fence")
-    body = plan_markdown(plan, ontology).rstrip("\n")
-    return f"{body}\n\n## Diagram\n\n```mermaid\n{mermaid}```\n"
-
-
-__all__ = ["cited_keys", "plan_html", "plan_report_markdown", "sanitize_svg"]
+__all__ = ["CSS", "build_report", "cited_keys", "plan_docx", "plan_html", "plan_report_markdown", "sanitize_svg"]

@@ -37,10 +37,14 @@ class ReportFormat(StrEnum):
 
     HTML = "html"
     MARKDOWN = "markdown"
+    DOCX = "docx"
+    PDF = "pdf"
 
 
 _DIAGRAM_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid"}
-_REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+_REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".docx": "docx", ".pdf": "pdf"}
+#: Resolution of the diagram in a Word report: sharp when printed at A4 landscape width.
+_DOCX_DPI = 200
 
 RendererOption = Annotated[
     str | None,
@@ -156,7 +160,7 @@ def report(
     output: OutputOption = None,
     format: Annotated[
         ReportFormat | None,
-        typer.Option("--format", "-f", help="html or markdown; default from the -o suffix, else html.", show_default=False),
+        typer.Option("--format", "-f", help="html, markdown, docx (Word) or pdf (printed by Chromium); default from the -o suffix, else html.", show_default=False),
     ] = None,
     top: DiagramTopOption = 3,
     profile: ProfileOption = None,
@@ -164,20 +168,39 @@ def report(
     renderer: RendererOption = None,
     date: DateOption = None,
 ) -> None:
-    """Write a client report: a self-contained HTML page, or Markdown with a Mermaid diagram.
+    """Write a client report: HTML that prints on A4, Markdown, Word (.docx) or PDF.
 
-    Example: combmap report cases/baxter-2020-cvso.yaml -o baxter-report.html
+    Example: combmap report cases/baxter-2020-cvso.yaml -o baxter-report.docx
     """
+    from combmap.errors import OutputError
+
     chosen = format.value if format else _by_suffix(output, _REPORT_SUFFIXES, "html", "report")
+    if chosen in {"docx", "pdf"} and output is None:
+        raise OutputError(f"{chosen.upper()} is binary; give a file with -o, e.g. -o report.{chosen}")
+    from combmap.diagram import REPORT_BOX, render, summary_digraph, summary_mermaid, summary_model
     from combmap.plan import make_plan
-    from combmap.report import plan_html, plan_report_markdown
+    from combmap.report import plan_docx, plan_html, plan_report_markdown
 
     onto, loaded = _case(case, ontology)
     result = make_plan(loaded, onto, profile=profile)
+    summary = summary_model(result, onto, date=date)
     if chosen == "markdown":
-        _emit(plan_report_markdown(result, onto, top=top, date=date), output)
+        _emit(plan_report_markdown(result, onto, loaded, mermaid=summary_mermaid(summary), date=date), output)
         return
-    from combmap.diagram import plan_digraph, render
+    if chosen == "docx":
+        png = render(summary_digraph(summary, dpi=_DOCX_DPI).source, "png", renderer=renderer)
+        data = plan_docx(result, onto, loaded, png=png, date=date)
+    else:
+        svg = render(summary_digraph(summary, box=REPORT_BOX).source, "svg", renderer=renderer).decode("utf-8")
+        page = plan_html(result, onto, loaded, svg=svg, date=date, top=top, expand=chosen == "pdf")
+        if chosen == "html":
+            _emit(page, output)
+            return
+        from combmap.pdf import html_to_pdf
 
-    svg = render(plan_digraph(result, onto, top=top, date=date).source, "svg", renderer=renderer).decode("utf-8")
-    _emit(plan_html(result, onto, loaded, svg=svg, date=date, top=top), output)
+        data = html_to_pdf(page)
+    from combmap.yamlio import write_atomic
+
+    assert output is not None
+    write_atomic(output, data)
+    _note(f"wrote {output}")
