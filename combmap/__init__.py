@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         RenderError,
         UnknownIdError,
     )
-    from combmap.ontology import Entity, Link, Ontology, load_ontology
+    from combmap.ontology import Entity, Link, LinkSet, LinkSource, Ontology, load_ontology
     from combmap.plan import Plan, make_plan
 
 __version__ = "0.1.0"
@@ -44,6 +44,8 @@ _WHERE = {
     "UnknownIdError": "errors",
     "Entity": "ontology",
     "Link": "ontology",
+    "LinkSet": "ontology",
+    "LinkSource": "ontology",
     "Ontology": "ontology",
     "load_ontology": "ontology",
     "Plan": "plan",
@@ -59,6 +61,8 @@ __all__ = [
     "InputError",
     "Issue",
     "Link",
+    "LinkSet",
+    "LinkSource",
     "Ontology",
     "OntologyError",
     "OutputError",

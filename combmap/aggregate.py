@@ -99,8 +99,8 @@ class Totals:
     """Running sums over the cases read so far: small and mergeable, whatever the input size.
 
     Items (functions, policies, techniques) map to [organisations whose plan addresses a
-    barrier with it, score in millionths, barriers addressed, organisations whose minimal
-    bundle includes it]. Priorities map to [organisations raising it as a barrier,
+    barrier with it, score in millionths, barriers addressed, organisations whose APEASE
+    selection keeps it]. Priorities map to [organisations raising it as a barrier,
     organisations mentioning it at all, organisations with it as an enabler, organisations
     with conflicting evidence, frequency, load in millionths].
     """
@@ -130,7 +130,7 @@ class Totals:
         self.enablers += coverage.enablers
         self.uncovered += coverage.uncovered > 0
         self.profiles[coverage.profile] += 1
-        in_bundle = set(coverage.bundle)
+        in_selected = set(coverage.selected)
         for table, tallies in (
             (self.functions, coverage.functions),
             (self.policies, coverage.policies),
@@ -143,7 +143,7 @@ class Totals:
                 row[0] += tally.barriers > 0
                 row[1] += round(tally.score * _MICRO)
                 row[2] += tally.barriers
-                row[3] += tally.id in in_bundle
+                row[3] += tally.id in in_selected
         self.excluded.update(coverage.excluded)
         for table, priorities in (
             (self.domains, coverage.domains),
@@ -429,10 +429,10 @@ def result(totals: Totals, ontology: Ontology) -> dict[str, Any]:
     def share(count: int) -> float:
         return round(count / cases, 4) if cases else 0.0
 
-    def items(table: dict[str, list[int]], *, bundle: bool) -> list[dict[str, Any]]:
+    def items(table: dict[str, list[int]], *, selected: bool) -> list[dict[str, Any]]:
         ordered = sorted(table.items(), key=lambda kv: (-kv[1][1], -kv[1][0], sort_key(kv[0])))
         out: list[dict[str, Any]] = []
-        for index, (entity_id, (orgs, micro, barriers, in_bundle)) in enumerate(ordered):
+        for index, (entity_id, (orgs, micro, barriers, in_selected)) in enumerate(ordered):
             rank = out[-1]["rank"] if out and out[-1]["_score"] == micro else index + 1
             row: dict[str, Any] = {
                 "_score": micro,
@@ -444,8 +444,8 @@ def result(totals: Totals, ontology: Ontology) -> dict[str, Any]:
                 "score": micro / _MICRO,
                 "barriers": barriers,
             }
-            if bundle:
-                row["bundle"] = in_bundle
+            if selected:
+                row["selected"] = in_selected
             row["excluded"] = totals.excluded.get(entity_id, 0)
             out.append(row)
         for row in out:
@@ -490,9 +490,9 @@ def result(totals: Totals, ontology: Ontology) -> dict[str, Any]:
             "domains": priorities(totals.domains),
             "components": priorities(totals.components),
         },
-        "functions": items(totals.functions, bundle=True),
-        "policies": items(totals.policies, bundle=False),
-        "techniques": items(totals.techniques, bundle=False),
+        "functions": items(totals.functions, selected=True),
+        "policies": items(totals.policies, selected=False),
+        "techniques": items(totals.techniques, selected=False),
         "problems": [
             {"file": p.file, "line": p.line, "path": p.path, "message": p.message}
             for p in sorted(totals.problems)
@@ -514,7 +514,7 @@ _CSV_COLUMNS = (
     "share",
     "score",
     "barriers",
-    "bundle",
+    "selected",
     "excluded",
     "mentioned",
     "as_enabler",
@@ -571,8 +571,8 @@ def to_markdown(data: dict[str, Any], *, top: int = 10) -> str:
     add(
         "*Organisations*: cases whose plan addresses at least one barrier with the item (for "
         "priorities: that raise the domain or component as a barrier). *Score*: the sum of the "
-        "item's scores in the per-case plans (weighted load). *Bundle*: cases whose minimal "
-        "bundle includes the function."
+        "item's scores in the per-case plans (weighted load). *Selected*: cases whose APEASE "
+        "judgements keep the function (it is a candidate and not excluded)."
     )
     for title, key in (("TDF domains", "domains"), ("COM-B components", "components")):
         add("")
@@ -594,18 +594,18 @@ def to_markdown(data: dict[str, Any], *, top: int = 10) -> str:
         add("")
         add(f"## {title}")
         add("")
-        bundle = key == "functions"
+        selected = key == "functions"
         add(
             "| rank | | organisations | share | score | barriers |"
-            + (" bundle |" if bundle else "")
+            + (" selected |" if selected else "")
             + " excluded |"
         )
-        add("|---:|---|---:|---:|---:|---:|" + ("---:|" if bundle else "") + "---:|")
+        add("|---:|---|---:|---:|---:|---:|" + ("---:|" if selected else "") + "---:|")
         for row in data[key][:limit]:
             add(
                 f"| {row['rank']} | {md_escape(row['label'])} | {row['organisations']} | "
                 f"{row['share']:.0%} | {_score(row['score'])} | {row['barriers']} |"
-                + (f" {row['bundle']} |" if bundle else "")
+                + (f" {row['selected']} |" if selected else "")
                 + f" {row['excluded']} |"
             )
     if data["problems"]:
@@ -656,7 +656,7 @@ def tables(data: dict[str, Any], *, top: int = 10) -> list[RenderableType]:
         table = Table(title=title, title_justify="left")
         columns = ["rank", "", "orgs", "share", "score", "barriers"]
         if key == "functions":
-            columns.append("bundle")
+            columns.append("selected")
         for column in columns:
             table.add_column(column, justify="left" if column == "" else "right")
         for row in data[key][:limit]:
@@ -669,7 +669,7 @@ def tables(data: dict[str, Any], *, top: int = 10) -> list[RenderableType]:
                 str(row["barriers"]),
             ]
             if key == "functions":
-                cells.append(str(row["bundle"]))
+                cells.append(str(row["selected"]))
             table.add_row(*cells)
         out.append(table)
     return out

@@ -34,7 +34,6 @@ from combmap.schema import (
     BarrierKind,
     CaseFileModel,
     Kind,
-    Relation,
     ResponseModel,
     ScaleModel,
     Section,
@@ -953,14 +952,14 @@ class ProfileRow:
 
 def comb_profile(case: Case, ontology: Ontology, profile: str | None = None) -> list[ProfileRow]:
     """Barrier and enabler load per COM-B component, coded directly or through a TDF domain."""
-    chosen = ontology.profile(profile or case.profile)
+    from combmap.plan.planner import outcome
+
+    # The plan's own components, so Skills counts as the one capability its code means.
+    result = outcome(case, ontology, profile=profile)
     barriers: dict[str, float] = defaultdict(float)
     enablers: dict[str, float] = defaultdict(float)
-    for entry in case.barriers:
-        reached = set(entry.components)
-        for domain in entry.domains:
-            reached.update(link.target for link in chosen.out(Relation.DOMAIN_COMPONENT, domain))
-        for component in reached:
+    for entry in result.case.barriers:
+        for component in result.skeletons[entry.id].components:
             if entry.kind != BarrierKind.ENABLER:
                 barriers[component] += entry.load
             if entry.kind != BarrierKind.BARRIER:

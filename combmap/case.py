@@ -48,6 +48,8 @@ class Barrier:
     evidence: tuple[str, ...] = ()
     locator: str | None = None
     notes: str | None = None
+    #: Which Skills a tdf:skills code means, from the code's own words: physical, cognitive.
+    skills: str | None = None
 
     @property
     def load(self) -> float:
@@ -76,6 +78,8 @@ class Case:
     enabler_weight: float = 0.0
     exclusions: tuple[Exclusion, ...] = ()
     apease: tuple[tuple[str, tuple[tuple[str, Judgement], ...]], ...] = ()
+    #: Working titles the user gave drafted interventions, by intervention id.
+    titles: tuple[tuple[str, str], ...] = ()
     file: str = field(default="", compare=False)
     assessment: Any = field(default=None, compare=False)
 
@@ -163,6 +167,7 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
                 evidence=tuple(item.evidence),
                 locator=item.locator,
                 notes=item.notes,
+                skills=_skills_kind(item.tdf),
             )
         )
     options = model.options
@@ -191,7 +196,7 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
         resolved = []
         for criterion_text, judgement in sorted(judgements.items()):
             criterion = _one(
-                criterion_text, (Kind.CRITERION,), ontology, doc, (*at, criterion_text), issues
+                criterion_text, (Kind.CRITERION,), ontology, doc, (*where, criterion_text), issues
             )
             if criterion is not None:
                 resolved.append((criterion, judgement))
@@ -208,9 +213,23 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
         enabler_weight=options.enabler_weight,
         exclusions=tuple(sorted(exclusions, key=lambda e: e.id)),
         apease=tuple(apease),
+        titles=tuple(sorted(options.interventions.items())),
         file=doc.file,
         assessment=model.assessment,
     )
+
+
+def _skills_kind(texts: list[str]) -> str | None:
+    """'physical' or 'cognitive' when a Skills code names its kind ("Physical skills")."""
+    for text in texts:
+        words = text.lower()
+        if "skill" not in words:
+            continue
+        if "physical" in words:
+            return "physical"
+        if "cognitive" in words or "interpersonal" in words:
+            return "cognitive"
+    return None
 
 
 def _one(

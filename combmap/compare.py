@@ -19,7 +19,7 @@ renderers below turn it into Markdown, rich tables, DOT and Mermaid.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from html import escape as html_escape
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
     from combmap.case import Case
     from combmap.ontology import Ontology
-    from combmap.plan import Priority, RankedItem
+    from combmap.plan import Priority, RankedFunction, RankedPolicy, RankedTechnique
+
+    RankedItem = RankedFunction | RankedPolicy | RankedTechnique
 
 #: Version of the comparison's JSON shape; bump on any incompatible change.
 COMPARE_SCHEMA = "combmap.compare/1"
@@ -152,7 +154,7 @@ def compare(
                 "group": side.group,
                 "barriers": sum(b.kind.value != "enabler" for b in side.case.barriers),
                 "enablers": sum(b.kind.value == "enabler" for b in side.case.barriers),
-                "bundle": [step.id for step in plans[side.id].bundle.functions],
+                "selected": list(plans[side.id].selected),
             }
             for side in sides
         ],
@@ -261,7 +263,7 @@ def _themes(sides: Sequence[Side]) -> list[dict[str, Any]]:
 
 
 def _items(
-    names: Sequence[str], by_side: dict[str, list[RankedItem]], top: int
+    names: Sequence[str], by_side: Mapping[str, Sequence[RankedItem]], top: int
 ) -> list[dict[str, Any]]:
     """Items in the top `top` of at least one side, with their rank and score in every side."""
     from combmap.ontology import sort_key
@@ -350,12 +352,12 @@ def to_markdown(data: dict[str, Any]) -> str:
         f" · top {data['top']}"
     )
     add("")
-    add("| side | id | barriers | enablers | minimal bundle |")
+    add("| side | id | barriers | enablers | selected functions |")
     add("|---|---|---:|---:|---|")
     for side in data["sides"]:
         add(
             f"| {md_escape(side['label'])} | `{side['id']}` | {side['barriers']} | "
-            f"{side['enablers']} | {', '.join(f'`{f}`' for f in side['bundle'])} |"
+            f"{side['enablers']} | {', '.join(f'`{f}`' for f in side['selected'])} |"
         )
     add("")
     add(

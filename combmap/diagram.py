@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from combmap.errors import RenderError, UnknownIdError
-from combmap.ontology import Ontology, Profile, sort_key
+from combmap.ontology import Ontology, sort_key
 from combmap.plan import Plan
 from combmap.render import plain
 from combmap.schema import Relation, Status
@@ -104,7 +104,6 @@ class _Node:
     line: str = _NEUTRAL_LINE
     colours: tuple[str, ...] = ()
     excluded: bool = False
-    bundle: bool = False
     tooltip: str = ""
 
 
@@ -185,7 +184,6 @@ def _component_rank(component: str) -> int:
 
 def _build(plan: Plan, ontology: Ontology, top: int) -> tuple[dict[str, _Node], list[_Chain], dict[str, float]]:
     profile = ontology.profile(plan.profile)
-    technique_status = _TechniqueStatus(profile)
     nodes: dict[str, _Node] = {}
     chains: list[_Chain] = []
     loads = {barrier_key(b.id): b.load for b in plan.barriers}
@@ -233,94 +231,48 @@ def _build(plan: Plan, ontology: Ontology, top: int) -> tuple[dict[str, _Node], 
                 fill=colour, line=colour,
             )
 
-    bundle = {step.id for step in plan.bundle.functions}
-    policies = {p.id: p for p in plan.policies}
-    policies.update({p.id: p for p in plan.excluded if p.kind == "policy" and p.why})
-    functions = [*plan.functions, *(f for f in plan.excluded if f.kind == "function" and f.why)]
+    status = {key: _STATUS_ORDER[link.status] for key, link in plan.links.items()}
     technique_order: dict[str, tuple[int, int]] = {}
-    for function in functions:
-        excluded = function.excluded is not None
+    top_under = {f.id: f.techniques[:top] for f in plan.functions}
+    for function in plan.functions:
         lines = wrap(function.label)
-        if excluded and function.excluded is not None:
-            lines += wrap(f"Excluded (APEASE): {function.excluded.reason}", max_lines=3)
-        else:
-            lines.append(f"#{function.rank} · score {function.score:.2f}")
-            lines.append(f"{len(function.barriers)} barrier{'s' * (len(function.barriers) != 1)}" + (" · bundle" if function.id in bundle else ""))
+        lines.append(f"#{function.rank} · {len(function.barriers)} barrier{'s' * (len(function.barriers) != 1)}")
         nodes[function.id] = _Node(
-            function.id, "functions", tuple(lines), (excluded, function.rank, sort_key(function.id)),
-            fill=_GREY_FILL if excluded else "#FFFFFF", line=_GREY_LINE if excluded else _INK,
-            excluded=excluded, bundle=function.id in bundle,
+            function.id, "functions", tuple(lines), (False, function.rank, sort_key(function.id)),
+            fill="#FFFFFF", line=_INK,
         )
-        policy_links = {link.target: link for link in profile.out(Relation.FUNCTION_POLICY, function.id)}
-        techniques = function.techniques[:top]
-        for position, technique in enumerate(techniques):
-            technique_order.setdefault(technique.id, (function.rank, position))
-        for reason in function.why:
-            key = barrier_key(reason.barrier)
-            hops = (0, *(_STATUS_ORDER[link.status] for link in reason.links))
-            path = (key, *reason.path[1:])
-            if len(hops) != len(path) - 1:  # a route the plan recorded differently; draw its ends
-                path, hops = (key, function.id), (max(hops),)
-            chains.append(_Chain(path, hops, key))
-            if excluded:
-                continue
-            for technique in techniques:
-                if reason.barrier in technique.barriers:
-                    status = technique_status(function.id, technique.id)
-                    chains.append(_Chain((*path, technique.id), (*hops, status), key))
-            for policy_id in sorted(policy_links, key=sort_key):
-                if policy_id in policies:
-                    status = _STATUS_ORDER[policy_links[policy_id].status.value]
-                    chains.append(_Chain((*path, policy_id), (*hops, status), key))
+        for position, technique in enumerate(top_under[function.id]):
+            technique_order.setdefault(technique, (function.rank, position))
+    policy_links = {p.id: p for p in plan.policies}
+    for chain in plan.barriers:
+        key = barrier_key(chain.id)
+        for step in chain.functions:
+            for route in step.routes:
+                path = (key, route.code, step.id)
+                hops = (0, status[route.link])
+                chains.append(_Chain(path, hops, key))
+                for offered in step.techniques:
+                    if offered.id in top_under[step.id]:
+                        best = min((status[k] for k in offered.links), default=3)
+                        chains.append(_Chain((*path, offered.id), (*hops, best), key))
+                for policy in plan.policies:
+                    if step.id in policy.functions:
+                        best = min((status[k] for k in policy.links if plan.links[k].source == step.id), default=3)
+                        chains.append(_Chain((*path, policy.id), (*hops, best), key))
     for rank_key, technique_id in sorted((v, k) for k, v in technique_order.items()):
         nodes[technique_id] = _Node(
             technique_id, "techniques", tuple(wrap(f"{technique_id.removeprefix('bct:')} {label(technique_id)}")),
             (False, *rank_key, sort_key(technique_id)), fill=_NEUTRAL_FILL, line=_NEUTRAL_LINE,
         )
-    drawn_functions = [f.id for f in plan.functions]
-    for item in plan.excluded:
-        if item.kind != "technique" or item.excluded is None:
-            continue
-        linked = [f for f in drawn_functions if technique_status(f, item.id) < 3]
-        if not linked:
-            continue
-        nodes[item.id] = _Node(
-            item.id, "techniques",
-            tuple(wrap(f"{item.id.removeprefix('bct:')} {item.label}") + wrap(f"Excluded (APEASE): {item.excluded.reason}", max_lines=3)),
-            (True, 0, 0, sort_key(item.id)), fill=_GREY_FILL, line=_GREY_LINE, excluded=True,
-        )
-        chains.extend(_Chain((f, item.id), (technique_status(f, item.id),), None) for f in linked)
-    for policy in policies.values():
-        excluded = policy.excluded is not None
+    for policy in policy_links.values():
         lines = wrap(policy.label)
-        if policy.excluded is not None:
-            lines += wrap(f"Excluded (APEASE): {policy.excluded.reason}", max_lines=3)
-        else:
-            role = " · common lever" if policy.common else " · candidate" if policy.candidate else ""
-            lines.append(f"#{policy.rank} · score {policy.score:.2f}{role}")
+        role = " · common lever" if policy.common else " · candidate"
+        lines.append(f"#{policy.rank}{role}")
         nodes[policy.id] = _Node(
-            policy.id, "policies", tuple(lines), (excluded, policy.rank, sort_key(policy.id)),
-            fill=_GREY_FILL if excluded else "#FFFFFF", line=_GREY_LINE if excluded else _INK, excluded=excluded,
+            policy.id, "policies", tuple(lines), (False, policy.rank, sort_key(policy.id)),
+            fill="#FFFFFF", line=_INK,
         )
     return nodes, chains, loads
-
-
-class _TechniqueStatus:
-    """The best status of the links that put a technique under a function (3: none)."""
-
-    def __init__(self, profile: Profile) -> None:
-        self.best: dict[tuple[str, str], int] = {}
-        for link in profile.links:
-            if link.relation == Relation.FUNCTION_TECHNIQUE:
-                key = (link.source, link.target)
-            elif link.relation == Relation.COMPONENT_TECHNIQUE and link.via:
-                key = (link.via, link.target)
-            else:
-                continue
-            self.best[key] = min(self.best.get(key, 3), _STATUS_ORDER[link.status.value])
-
-    def __call__(self, function: str, technique: str) -> int:
-        return self.best.get((function, technique), 3)
 
 
 def _focus_key(focus: str, plan: Plan, ontology: Ontology, present: set[str]) -> str:
@@ -518,8 +470,6 @@ def _dot_node_attrs(node: _Node) -> dict[str, str]:
         attrs["style"] = "filled"
     if node.excluded:
         attrs.update(fontcolor=_GREY_TEXT, style="rounded,filled,dashed")
-    if node.bundle:
-        attrs["penwidth"] = "3"
     return attrs
 
 
@@ -534,7 +484,6 @@ EDGE_MEANINGS = {
 NODE_MEANINGS = (
     "Barrier fill: its COM-B component(s)",
     "Double border: enabler",
-    "Thick border: in the minimal bundle",
     "Grey, dashed border: excluded after APEASE",
     "Line width: weighted barriers flowing through it",
 )
@@ -599,7 +548,6 @@ def plan_mermaid(
         "title": "fill:#FFFFFF,stroke:#FFFFFF,color:#000000,font-size:15px",
         "neutral": f"fill:{_NEUTRAL_FILL},stroke:{_NEUTRAL_LINE},color:#000000",
         "ranked": f"fill:#FFFFFF,stroke:{_INK},color:#000000",
-        "bundle": f"fill:#FFFFFF,stroke:{_INK},stroke-width:3px,color:#000000",
         "excluded": f"fill:{_GREY_FILL},stroke:{_GREY_LINE},color:{_GREY_TEXT},stroke-dasharray:4 3",
     }
     for index, layer in enumerate(model.layers):
@@ -627,7 +575,7 @@ def plan_mermaid(
     for component, text in zip(COMPONENT_COLOURS, legend, strict=True):
         add(f"    legend_{dot_id(component)}[{_mermaid_label([text])}]:::c_{dot_id(component)}")
     notes = [
-        "Double border: enabler. Thick border: minimal bundle. Grey: excluded after APEASE",
+        "Double border: enabler",
         "Solid line: verified link or case code. Dotted: secondary source. Dashed, purple: unverified link",
         "Line width: weighted barriers through it",
     ]
@@ -654,8 +602,6 @@ def _mermaid_class(node: _Node, classes: dict[str, str]) -> str:
         name = f"c_{dot_id(node.key)}"
         classes.setdefault(name, f"fill:{node.fill},stroke:{node.line},color:{_text_on(node.fill)}")
         return name
-    if node.bundle:
-        return "bundle"
     if node.layer in {"functions", "policies"}:
         return "ranked"
     return "neutral"
@@ -777,7 +723,7 @@ SIZES: dict[str, tuple[float, float, float] | None] = {
     "poster": None,
 }
 #: Characters of a barrier's text kept on its one line in the summary.
-SUMMARY_CHARS = 48
+SUMMARY_CHARS = 44
 #: What the summary's marks mean (fixed text: no case text goes in).
 SUMMARY_LEGEND = (
     "Box colour: the domain's COM-B component. Line width: weighted barriers behind it. "
@@ -837,10 +783,11 @@ def summary_model(plan: Plan, ontology: Ontology, *, top: int = 1, date: str | N
 
     Barriers are filed under their most important domain (the plan's priority order), each
     group linked to the functions its barriers reach; functions come in rank order, then the
-    top techniques of each; policy categories are a compact table without lines. A function
-    or group with nothing to link to is left out and named in the subtitle.
+    plan's drafted interventions (the top techniques of each function when there are none);
+    policy categories are a compact note without lines. A function or group with nothing to
+    link to is left out and named in the subtitle.
     """
-    from combmap.glossary import plain_label
+    from combmap.glossary import plain_label, plain_title
 
     def label(entity_id: str) -> str:
         entity = ontology.entities.get(entity_id)
@@ -861,32 +808,51 @@ def summary_model(plan: Plan, ontology: Ontology, *, top: int = 1, date: str | N
             enablers[group] += 1
         else:
             members[group].append((-barrier.load, barrier.id, barrier.text))
+    reach: dict[str, list[str]] = defaultdict(list)  # function → barriers it reaches here
+    for chain in plan.barriers:
+        if chain.kind != "enabler" and group_of.get(chain.id) in members:
+            for offered in chain.functions:
+                reach[offered.id].append(chain.id)
+    finals: list[SummaryItem] = []
+    final_title = "Drafted interventions"
+    functions_with_final: set[str] = set()
+    for item in plan.interventions:
+        sources = tuple(f for f in item.functions if reach.get(f))
+        if not sources:
+            continue
+        rank = f"={item.rank}" if item.tie else f"{item.rank}"
+        title = item.title if not item.title_generated else plain_title(ontology, item.target, item.functions)
+        count = len(item.barriers)
+        finals.append(SummaryItem(item.id, tuple(wrap(f"{rank}. ({count} barrier{'s' * (count != 1)}) {title}", 42, 2)), sources=sources))
+        functions_with_final.update(sources)
+    if not finals:  # no drafted intervention: the top techniques of each function instead
+        final_title = "Top techniques"
+        found: dict[str, list[str]] = defaultdict(list)
+        for ranked in plan.functions:
+            for technique_id in ranked.techniques[:top]:
+                found[technique_id].append(ranked.id)
+        for technique_id, serving in found.items():
+            finals.append(SummaryItem(technique_id, tuple(wrap(f"{technique_id.removeprefix('bct:')} {label(technique_id)}", 26, 2)), sources=tuple(serving)))
+            functions_with_final.update(serving)
     edges: dict[tuple[str, str], float] = defaultdict(float)
     functions: list[SummaryItem] = []
-    finals: dict[str, SummaryItem] = {}
-    final_sources: dict[str, list[str]] = defaultdict(list)
     omitted: list[str] = []
     for function in plan.functions:
-        reached = [b for b in function.barriers if group_of.get(b) in members]
-        chosen = list(function.techniques[:top])
-        if not reached or not chosen:
-            omitted.append(f"{function.label} ({'no technique linked' if reached else 'no barrier'})")
+        reached = reach.get(function.id, [])
+        if not reached or function.id not in functions_with_final:
+            omitted.append(f"{function.label} ({'no barrier' if not reached else 'in no drafted intervention'})")
             continue
-        rank = f"#{function.rank}"
+        rank = f"={function.rank}" if function.tie else f"#{function.rank}"
+        unsure = " (APEASE: not sure)" if function.apease else ""
+        count = len(function.barriers)
         functions.append(
             SummaryItem(
                 function.id,
-                (f"{rank} {function.label} · {len(function.barriers)} barrier{'s' * (len(function.barriers) != 1)}", *wrap(plain_label(ontology, function.id), 30, 2)),
+                (f"{rank} {function.label} · {count} barrier{'s' * (count != 1)}", *wrap(plain_label(ontology, function.id) + unsure, 36, 1)),
             )
         )
         for barrier_id in reached:
             edges[(group_of[barrier_id], function.id)] += loads.get(barrier_id, 0.0)
-        for technique in chosen:
-            final_sources[technique.id].append(function.id)
-            finals.setdefault(
-                technique.id,
-                SummaryItem(technique.id, tuple(wrap(f"{technique.id.removeprefix('bct:')} {label(technique.id)}", 26, 2))),
-            )
     drawn_groups = {g for g, _ in edges}
     groups = []
     for group_id in sorted(members, key=lambda g: (order.get(g, 99), g)):
@@ -906,19 +872,15 @@ def summary_model(plan: Plan, ontology: Ontology, *, top: int = 1, date: str | N
             )
         )
     drawn = {f.id for f in functions}
+    finals = [f for f in finals if set(f.sources) & drawn]
+    finals = [SummaryItem(f.id, f.lines, sources=tuple(s for s in f.sources if s in drawn)) for f in finals]
     policies = []
     for policy in plan.policies:
         serves = [f for f in policy.functions if f in drawn]
         if not serves:
             continue
-        names = ", ".join(label(f) for f in serves)
-        policies.append(
-            SummaryItem(policy.id, (policy.label,), sources=tuple(serves), note=("all functions" if policy.common else names))
-        )
-    ordered_finals = [
-        SummaryItem(item.id, item.lines, sources=tuple(final_sources[item.id]))
-        for item in finals.values()
-    ]
+        every = set(serves) == drawn
+        policies.append(SummaryItem(policy.id, (policy.label,), sources=tuple(serves), note="all functions" if every else ", ".join(label(f) for f in serves)))
     parts = [f"Ontology {plan.ontology}", f"profile {plan.profile}"]
     if date:
         parts.append(plain(date))
@@ -927,8 +889,8 @@ def summary_model(plan: Plan, ontology: Ontology, *, top: int = 1, date: str | N
         subtitle=" · ".join(parts),
         groups=groups,
         functions=functions,
-        finals=ordered_finals,
-        final_title="Top techniques",
+        finals=finals,
+        final_title=final_title,
         policies=policies,
         edges=dict(sorted(edges.items())),
         omitted=omitted,
@@ -977,15 +939,15 @@ def summary_digraph(
     if target is not None and box is not None:
         target = (box[0], box[1], target[2])
     base = target[2] if target else 10.0
-    small = round(base * 0.9, 1)
+    small = float(int(base))  # Graphviz rounds the POINT-SIZE of HTML-like labels to whole points
     dot = graphviz.Digraph(name="combmap_summary", engine="dot")
-    notes = [model.subtitle]
+    notes = [f"{model.subtitle}. {SUMMARY_LEGEND}"]
     if model.omitted:
         notes.append("Not drawn: " + "; ".join(model.omitted))
     graph: dict[str, str] = {
         "rankdir": "LR", "newrank": "true", "nodesep": "0.06", "ranksep": "0.4", "splines": "true",
-        "fontname": _FONT, "fontsize": f"{base + 3:g}", "labelloc": "t", "labeljust": "l", "pad": "0.15",
-        "label": _dot_label([*wrap(model.title, 130, 2), *(line for note in notes for line in wrap(note, 170, 2))], "\\l"),
+        "fontname": _FONT, "fontsize": f"{base + 2:g}", "labelloc": "t", "labeljust": "l", "pad": "0.15",
+        "label": _dot_label([*wrap(model.title, 100, 2), *(line for note in notes for line in wrap(note, 120, 3))], "\\l"),
         "bgcolor": "#FFFFFF",
     }
     if target:
@@ -1034,23 +996,17 @@ def summary_digraph(
             dot.edge(dot_id(function_id), dot_id(f"final:{item.id}"), penwidth="0.9")
     policies: str | None = None
     if model.policies:  # a compact note under the last column: no lines, so nothing crosses
-        every = [p.lines[0] for p in model.policies if p.note == "all functions"]
-        some = [f"{p.lines[0]} ({p.note})" for p in model.policies if p.note != "all functions"]
-        text = "Policy categories that can deliver them: " + "; ".join(
-            ([f"for every function: {', '.join(every)}"] if every else []) + some
+        total = len(model.functions)
+        every = [p.lines[0] for p in model.policies if len(p.sources) == total]
+        some = [f"{p.lines[0]} ({len(p.sources)} of {total})" for p in model.policies if len(p.sources) != total]
+        text = "Policy categories that can deliver the functions: " + "; ".join(
+            ([f"all of them: {', '.join(every)}"] if every else []) + some
         )
-        lines = "".join(f'{_html(line)}<BR ALIGN="LEFT"/>' for line in wrap(text, 34, 8))
+        lines = "".join(f'{_html(line)}<BR ALIGN="LEFT"/>' for line in wrap(text, 40, 7))
         dot.node("policies", f'<<TABLE BORDER="1" COLOR="#BBBBBB" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3"><TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{small:g}">{lines}</FONT></TD></TR></TABLE>>', shape="plain", style="")
         policies = "policies"
     column("groups", "Barriers, by TDF domain", [dot_id(g.id) for g in model.groups])
-    column("finals", model.final_title, [*(dot_id(f"final:{f.id}") for f in model.finals), *([policies] if policies else [])], "legend")
-    legend_lines = wrap(SUMMARY_LEGEND, 34, 6)
-    legend = (
-        f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{small:g}">'
-        + "".join(f'{_html(line)}<BR ALIGN="LEFT"/>' for line in legend_lines)
-        + "</FONT></TD></TR></TABLE>>"
-    )
-    dot.node("legend", legend, shape="plain", style="")
+    column("finals", model.final_title, [*(dot_id(f"final:{f.id}") for f in model.finals), *([policies] if policies else [])])
     return dot
 
 

@@ -72,10 +72,16 @@ GROUPS: dict[Kind, str] = {
 }
 
 
-def plain_label(ontology: Ontology, entity_id: str) -> str:
-    """The plain wording of an entity: the ontology's, then combmap's, then its label."""
+def plain_label(ontology: Ontology, entity_id: str, *, short: bool = True) -> str:
+    """The plain wording of an entity, short (for titles, diagrams, the terminal) or in full.
+
+    Short: combmap's few words (`PLAIN`), else the ontology's `plain` sentence, else the label.
+    Full (for the glossary): the ontology's `plain` sentence first.
+    """
     entity = ontology.entities.get(entity_id)
     given = getattr(entity, "plain", None) if entity is not None else None
+    if short and entity_id in PLAIN:
+        return PLAIN[entity_id]
     if given:
         return str(given)
     if entity_id in PLAIN:
@@ -91,6 +97,14 @@ def plain_name(ontology: Ontology, entity_id: str) -> str:
     if words.casefold() == label.casefold():
         return label
     return f"{words[:1].upper()}{words[1:]} ({label})"
+
+
+def plain_title(ontology: Ontology, target: str, functions: list[str]) -> str:
+    """A drafted intervention's working title in plain words: what it targets, then what to do."""
+    verbs = [plain_label(ontology, f).split(":", 1)[0] for f in functions[:3]]
+    more = " and more" if len(functions) > 3 else ""
+    words = plain_label(ontology, target)
+    return f"{words[:1].upper()}{words[1:]}: {', '.join(verbs)}{more}"
 
 
 @dataclass(frozen=True)
@@ -132,7 +146,7 @@ def glossary(ontology: Ontology, ids: Iterable[str]) -> list[Term]:
         entity = ontology.entities.get(entity_id)
         if entity is None or entity.kind not in GROUPS:
             continue
-        words = plain_label(ontology, entity_id)
+        words = plain_label(ontology, entity_id, short=False)
         ref = getattr(entity, "definition_ref", None) or entity.ref
         terms.append(
             Term(
@@ -148,4 +162,4 @@ def glossary(ontology: Ontology, ids: Iterable[str]) -> list[Term]:
     return sorted(terms, key=lambda t: (order.index(t.kind), sort_key(t.id)))
 
 
-__all__ = ["GROUPS", "PLAIN", "Term", "citation", "glossary", "plain_label", "plain_name"]
+__all__ = ["GROUPS", "PLAIN", "Term", "citation", "glossary", "plain_label", "plain_name", "plain_title"]

@@ -29,10 +29,12 @@ from combmap.schema import (
     EntityFileModel,
     Kind,
     LinkSetModel,
+    LinkSourceModel,
     ManifestModel,
     ProfileModel,
     QuestionBankModel,
     QuestionModel,
+    Read,
     ReferenceFileModel,
     ReferenceModel,
     Relation,
@@ -46,8 +48,31 @@ from combmap.yamlio import Document, iter_yaml_files, read_yaml
 if TYPE_CHECKING:
     import networkx as nx
 
-#: Grades a function-technique link may carry (BCW guide Table 3.3 wording).
-FUNCTION_TECHNIQUE_GRADES = ("most-frequent", "less-frequent")
+#: Grades a function-technique link may carry (BCW guide Table 3.3 wording; 'listed' when a
+#: source lists the technique under the function without saying which list).
+FUNCTION_TECHNIQUE_GRADES = ("most-frequent", "less-frequent", "listed")
+#: Grades a domain-technique link may carry: the TaTT verdicts (a positive allocation of Cane
+#: 2015 or Michie 2008 is a 'link'), and 'literature-link' for a link of the literature
+#: synthesis (Carey 2019, p < .05) whose final TaTT verdict was not read.
+DOMAIN_TECHNIQUE_GRADES = ("link", "non-link", "inconclusive", "literature-link")
+
+#: Strength of each kind of reading, strongest first: the order `Link.ref` picks from.
+READ_ORDER = (
+    Read.PRIMARY,
+    Read.REPRODUCTION,
+    Read.TRANSCRIPTION,
+    Read.MENTION,
+    Read.RECOLLECTION,
+    Read.ORIGIN,
+)
+#: Trust order of statuses, most trusted first.
+STATUS_ORDER = (Status.VERIFIED, Status.SECONDARY, Status.UNVERIFIED)
+#: The reading a shorthand source (`ref` + `status`, no `sources`) stands for.
+_SHORTHAND_READ = {
+    Status.VERIFIED: Read.PRIMARY,
+    Status.SECONDARY: Read.REPRODUCTION,
+    Status.UNVERIFIED: Read.RECOLLECTION,
+}
 
 
 @dataclass(frozen=True)
@@ -68,46 +93,191 @@ class Entity:
     note: str | None
     constructs: tuple[ConstructModel, ...]
     origin: str = field(compare=False)
+    plain: str | None = field(default=None, compare=False)
+    definition_ref: str | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
         return f"Entity({self.id!r}, label={self.label!r})"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
+class LinkSource:
+    """One source of a link: a reference key, where in it, and what was read there."""
+
+    ref: str
+    locator: str | None
+    read: Read
+    agrees: bool = True
+    note: str | None = field(default=None, compare=False)
+
+    @property
+    def citation(self) -> str:
+        """Reference key plus locator, e.g. 'kredo2018, Table 1'."""
+        return f"{self.ref}, {self.locator}" if self.locator else self.ref
+
+
+def derive_status(sources: Iterable[LinkSource], cap: Status | None = None) -> Status:
+    """The status the sources give a link (the rule of ontology/README.md).
+
+    verified: read in the primary source, or two reproductions from different references
+    agree. secondary: one reproduction, or two transcriptions from different references.
+    unverified: anything less, or any source that lacks or contradicts the link (disputed).
+    `cap`, when given, can only lower the result.
+    """
+    sources = tuple(sources)
+    agreeing = [s for s in sources if s.agrees]
+    if not agreeing or len(agreeing) < len(sources):
+        status = Status.UNVERIFIED
+    elif any(s.read == Read.PRIMARY for s in agreeing):
+        status = Status.VERIFIED
+    else:
+        reproductions = {s.ref for s in agreeing if s.read == Read.REPRODUCTION}
+        transcriptions = {s.ref for s in agreeing if s.read == Read.TRANSCRIPTION}
+        if len(reproductions) >= 2:
+            status = Status.VERIFIED
+        elif reproductions or len(transcriptions) >= 2:
+            status = Status.SECONDARY
+        else:
+            status = Status.UNVERIFIED
+    if cap is not None and STATUS_ORDER.index(cap) > STATUS_ORDER.index(status):
+        return cap
+    return status
+
+
+@dataclass(frozen=True)
 class Link:
-    """A sourced link between two entities."""
+    """A sourced link between two entities.
+
+    Identity and order go by (relation, source, target, via, grade, set); sources, status,
+    lineage, flag and note describe it. `ref`, `locator` and `citation` name the strongest
+    agreeing source; `sources` holds them all.
+    """
 
     relation: Relation
     source: str
     target: str
     via: str | None
     grade: str | None
-    ref: str
-    locator: str | None
-    status: Status
     set: str
+    sources: tuple[LinkSource, ...] = field(default=(), compare=False)
+    status: Status = field(default=Status.UNVERIFIED, compare=False)
+    lineage: tuple[str, ...] = field(default=(), compare=False)
     note: str | None = field(default=None, compare=False)
+    flag: str | None = field(default=None, compare=False)
+    mapping: str | None = field(default=None, compare=False)
+
+    def _key(self) -> tuple[str, str, str, str, str, str]:
+        # None sorts as "" so that links with and without a via or grade still compare.
+        return (
+            self.relation.value,
+            self.source,
+            self.target,
+            self.via or "",
+            self.grade or "",
+            self.set,
+        )
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Link):
+            return NotImplemented
+        return self._key() < other._key()
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Link):
+            return NotImplemented
+        return self._key() <= other._key()
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Link):
+            return NotImplemented
+        return self._key() > other._key()
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Link):
+            return NotImplemented
+        return self._key() >= other._key()
+
+    @property
+    def best_source(self) -> LinkSource | None:
+        """The strongest agreeing source (primary before reproduction ...), first in file order."""
+        agreeing = [s for s in self.sources if s.agrees] or list(self.sources)
+        if not agreeing:
+            return None
+        return min(agreeing, key=lambda s: READ_ORDER.index(s.read))
+
+    @property
+    def ref(self) -> str:
+        """Reference key of the strongest agreeing source."""
+        best = self.best_source
+        return best.ref if best is not None else ""
+
+    @property
+    def locator(self) -> str | None:
+        """Locator in the strongest agreeing source."""
+        best = self.best_source
+        return best.locator if best is not None else None
 
     @property
     def citation(self) -> str:
-        """Reference key plus locator, e.g. 'michie2011, Table 2'."""
+        """Reference key plus locator of the strongest source, e.g. 'michie2011, Table 2'."""
         return f"{self.ref}, {self.locator}" if self.locator else self.ref
+
+    @property
+    def citations(self) -> tuple[str, ...]:
+        """Every agreeing source's citation, strongest first."""
+        agreeing = sorted(
+            (s for s in self.sources if s.agrees), key=lambda s: READ_ORDER.index(s.read)
+        )
+        return tuple(s.citation for s in agreeing)
+
+    @property
+    def disputed_by(self) -> tuple[LinkSource, ...]:
+        """Sources that were read and lack or contradict the link."""
+        return tuple(s for s in self.sources if not s.agrees)
 
 
 @dataclass(frozen=True)
 class LinkSet:
-    """A set of links of one relation from one source, counted by some profiles."""
+    """A set of links of one relation, counted by some profiles.
+
+    `lineage` names the independent evidence base(s) the set derives from (a planner counts
+    independent evidence by distinct lineage); every link carries a copy as `Link.lineage`.
+    """
 
     id: str
     relation: Relation
     title: str
-    ref: str
-    locator: str | None
-    status: Status
+    sources: tuple[LinkSource, ...]
+    lineage: tuple[str, ...]
     profiles: tuple[str, ...]
     note: str | None
     links: tuple[Link, ...]
     origin: str
+    cap: Status | None = None
+
+    @property
+    def ref(self) -> str:
+        """Reference key of the set's first default source ('' when links carry their own)."""
+        return self.sources[0].ref if self.sources else ""
+
+    @property
+    def locator(self) -> str | None:
+        """Locator of the set's first default source."""
+        return self.sources[0].locator if self.sources else None
+
+    @property
+    def status(self) -> Status:
+        """The least trusted status among the set's links (unverified when empty)."""
+        if not self.links:
+            return Status.UNVERIFIED
+        return max((link.status for link in self.links), key=STATUS_ORDER.index)
+
+    def counts(self) -> dict[str, int]:
+        """Number of links by status."""
+        out = {status.value: 0 for status in STATUS_ORDER}
+        for link in self.links:
+            out[link.status.value] += 1
+        return out
 
 
 @dataclass(frozen=True)
@@ -304,6 +474,13 @@ class Ontology:
             out[name] = Profile(name, model.title, model.description, sets, tuple(sorted(links)))
         return MappingProxyType(out)
 
+    def link_set(self, set_id: str) -> LinkSet:
+        """Return a link set by id (e.g. `onto.link_set(link.set).lineage`)."""
+        try:
+            return self.link_sets[set_id]
+        except KeyError:
+            raise UnknownIdError(f"unknown link set {set_id!r}") from None
+
     def links_of(self, entity_id: str) -> tuple[Link, ...]:
         """Every link that starts, ends or passes through an entity."""
         return tuple(
@@ -345,10 +522,24 @@ class Ontology:
         by_relation: dict[str, int] = defaultdict(int)
         by_status: dict[str, int] = defaultdict(int)
         by_ref: dict[str, int] = defaultdict(int)
+        by_read: dict[str, int] = defaultdict(int)
         for link in self.links:
             by_relation[link.relation.value] += 1
             by_status[link.status.value] += 1
-            by_ref[link.ref] += 1
+            for ref in sorted({s.ref for s in link.sources}):
+                by_ref[ref] += 1
+            for read in sorted({s.read.value for s in link.sources}):
+                by_read[read] += 1
+        sets = {
+            set_id: {
+                "relation": link_set.relation.value,
+                "lineage": list(link_set.lineage),
+                "profiles": list(link_set.profiles),
+                "links": len(link_set.links),
+                **link_set.counts(),
+            }
+            for set_id, link_set in self.link_sets.items()
+        }
         return {
             "version": self.version,
             "entities": dict(sorted(by_kind.items())),
@@ -357,12 +548,20 @@ class Ontology:
             "links_by_relation": dict(sorted(by_relation.items())),
             "links_by_status": dict(sorted(by_status.items())),
             "links_by_source": dict(sorted(by_ref.items())),
+            "links_by_reading": dict(sorted(by_read.items())),
             "link_sets": len(self.link_sets),
+            "sets": sets,
             "references": len(self.references),
             "profiles": {
                 name: len(self.profile(name).links) for name in sorted(self.manifest.profiles)
             },
         }
+
+
+def _lowest(*statuses: Status | None) -> Status | None:
+    """The least trusted of the given statuses, ignoring None."""
+    given = [s for s in statuses if s is not None]
+    return max(given, key=STATUS_ORDER.index) if given else None
 
 
 def sort_key(entity_id: str) -> tuple[Any, ...]:
@@ -684,6 +883,8 @@ class _Builder:
         owner: dict[str, list[tuple[str, Kind, bool, _Where]]] = defaultdict(list)
         for entity_id, (kind, model, where) in self.entities.items():
             self._check_ref(model.ref, where, "ref")
+            if model.definition_ref is not None:
+                self._check_ref(model.definition_ref, where, "definition_ref")
             if model.constructs and kind != Kind.DOMAIN:
                 self.issues.append(where.issue("only TDF domains have constructs", "constructs"))
             names = [(_norm(model.label), "label"), *((_norm(a), "aliases") for a in model.aliases)]
@@ -719,6 +920,8 @@ class _Builder:
                 note=model.note,
                 constructs=tuple(model.constructs),
                 origin=where.doc.file,
+                plain=model.plain,
+                definition_ref=model.definition_ref or model.ref,
             )
         for entity_id, entity in out.items():
             where = self.entities[entity_id][2]
@@ -760,7 +963,9 @@ class _Builder:
         out = {}
         for set_id, (model, doc) in sorted(self.link_sets.items()):
             top = _Where(doc, ())
-            self._check_ref(model.ref, top, "ref")
+            set_sources = self._set_sources(model, top)
+            cap = model.status if model.ref is None else None
+            lineage = tuple(model.lineage) or (set_id,)
             for name_index, name in enumerate(model.profiles):
                 if name not in self.profiles:
                     close = get_close_matches(name, list(self.profiles), n=1)
@@ -778,8 +983,7 @@ class _Builder:
                 ok = (
                     self._check_extras(model.relation, item.via, item.grade, entities, where) and ok
                 )
-                if item.ref is not None:
-                    self._check_ref(item.ref, where, "ref")
+                sources = self._link_sources(item, set_sources, where)
                 if (
                     ok
                     and model.relation == Relation.DOMAIN_COMPONENT
@@ -806,26 +1010,80 @@ class _Builder:
                         target=item.to,
                         via=item.via,
                         grade=item.grade,
-                        ref=item.ref or model.ref,
-                        locator=item.locator if item.locator is not None else model.locator,
-                        status=item.status or model.status,
                         set=set_id,
+                        sources=sources,
+                        status=derive_status(sources, _lowest(cap, item.status)),
+                        lineage=lineage,
                         note=item.note,
+                        flag=item.flag,
+                        mapping=item.mapping,
                     )
                 )
             out[set_id] = LinkSet(
                 id=set_id,
                 relation=model.relation,
                 title=model.title,
-                ref=model.ref,
-                locator=model.locator,
-                status=model.status,
+                sources=set_sources,
+                lineage=lineage,
                 profiles=tuple(model.profiles),
                 note=model.note,
                 links=tuple(sorted(links)),
                 origin=doc.file,
+                cap=cap,
             )
         return out
+
+    def _source(self, model: LinkSourceModel, where: _Where, *path: str | int) -> LinkSource:
+        self._check_ref(model.ref, where, *path, "ref")
+        return LinkSource(model.ref, model.locator, model.read, model.agrees, model.note)
+
+    def _set_sources(self, model: LinkSetModel, top: _Where) -> tuple[LinkSource, ...]:
+        """The set's default sources; `ref` + `status` is shorthand for one source."""
+        if model.sources:
+            if model.ref is not None:
+                message = "give either 'sources' or the shorthand 'ref', not both"
+                self.issues.append(top.issue(message, "ref"))
+            return tuple(
+                self._source(item, top, "sources", index)
+                for index, item in enumerate(model.sources)
+            )
+        if model.ref is None:
+            if not all(item.sources for item in model.links):
+                message = "a link set needs 'sources' (or the shorthand 'ref' and 'status')"
+                self.issues.append(top.issue(message))
+            return ()
+        self._check_ref(model.ref, top, "ref")
+        if model.status is None:
+            message = "the shorthand 'ref' needs 'status' (or use 'sources' with 'read')"
+            self.issues.append(top.issue(message, "ref"))
+            return ()
+        return (LinkSource(model.ref, model.locator, _SHORTHAND_READ[model.status]),)
+
+    def _link_sources(
+        self, item: Any, set_sources: tuple[LinkSource, ...], where: _Where
+    ) -> tuple[LinkSource, ...]:
+        """A link's sources: its own, else the set's, with the shorthand ref/locator applied."""
+        if item.sources:
+            if item.ref is not None or item.locator is not None:
+                message = "give either 'sources' or the shorthand 'ref'/'locator', not both"
+                self.issues.append(where.issue(message))
+            return tuple(
+                self._source(source, where, "sources", index)
+                for index, source in enumerate(item.sources)
+            )
+        if item.ref is None and item.locator is None:
+            return set_sources
+        if item.ref is not None:
+            self._check_ref(item.ref, where, "ref")
+        base = set_sources[0] if set_sources else LinkSource("", None, Read.RECOLLECTION)
+        first = LinkSource(
+            item.ref if item.ref is not None else base.ref,
+            item.locator if item.locator is not None else base.locator,
+            base.read,
+            base.agrees,
+            base.note,
+        )
+        return (first, *set_sources[1:]) if item.ref is None else (first,)
 
     def _check_end(
         self, target: str, kind: Kind, entities: Mapping[str, Entity], where: _Where, key: str
@@ -864,11 +1122,21 @@ class _Builder:
             self.issues.append(where.issue("'via' is only for component-technique links", "via"))
             return False
         if relation == Relation.FUNCTION_TECHNIQUE and grade not in FUNCTION_TECHNIQUE_GRADES:
-            allowed = " or ".join(FUNCTION_TECHNIQUE_GRADES)
+            allowed = ", ".join(FUNCTION_TECHNIQUE_GRADES)
             self.issues.append(
                 where.issue(
                     f"a function-technique link needs 'grade': {allowed} (got {grade!r})", "grade"
                 )
+            )
+            return False
+        if (
+            relation == Relation.DOMAIN_TECHNIQUE
+            and grade is not None
+            and grade not in DOMAIN_TECHNIQUE_GRADES
+        ):
+            allowed = ", ".join(DOMAIN_TECHNIQUE_GRADES)
+            self.issues.append(
+                where.issue(f"a domain-technique grade is one of {allowed} (got {grade!r})", "grade")
             )
             return False
         return True

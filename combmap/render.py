@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from combmap.ontology import Entity, Link, Ontology
-from combmap.plan import Plan, RankedItem, Reason
+from combmap.plan import Chain, Intervention, Plan, RankedFunction, RankedPolicy, RankedTechnique
+from combmap.plan.models import InterventionPolicy
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -40,6 +42,15 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(lambda m: "&amp;" if m.group(1) == "&" else _md_char(m.group(1)), flat)
 
 
+def md_code(text: str) -> str:
+    """An inline code span that its content cannot close: the fence outgrows any backtick run."""
+    flat = plain(text)
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
 def _md_char(char: str) -> str:
     if char == "<":
         return "&lt;"
@@ -58,17 +69,21 @@ def plan_yaml(plan: Plan) -> str:
     return to_yaml(plan.model_dump(mode="json", by_alias=True))
 
 
-def policy_role(policy: RankedItem) -> str:
-    """A policy category's place against the bundle: common lever, candidate, or neither."""
-    return "common" if policy.common else "candidate" if policy.candidate else ""
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.2f}"
+    return f"{value:g}"
+
+
+def _rank(rank: int, tie: bool) -> str:
+    return f"={rank}" if tie else str(rank)
+
+
+def _name(plan: Plan, ontology: Ontology, entity_id: str) -> str:
+    entity = ontology.entities.get(entity_id)
+    return entity.label if entity else plan.labels.get(entity_id, entity_id)
 
 
 def _label(ontology: Ontology, entity_id: str) -> str:
@@ -76,162 +91,220 @@ def _label(ontology: Ontology, entity_id: str) -> str:
     return entity.label if entity else entity_id
 
 
-def reason_text(reason: Reason, ontology: Ontology, barrier_text: str) -> str:
-    """One route in words: barrier → domain → component → function, with citations."""
-    steps = [f"“{barrier_text}”", *(_label(ontology, part) for part in reason.path[1:])]
-    cites = sorted(
-        {
-            f"{link.ref}{', ' + link.locator if link.locator else ''} ({link.status})"
-            for link in reason.links
-        }
-    )
-    return f"{' → '.join(steps)} [{'; '.join(cites)}]"
+def _code(entity_id: str) -> str:
+    return entity_id.removeprefix("bct:")
+
+
+def policy_role(policy: RankedPolicy | InterventionPolicy) -> str:
+    """A policy category's place against the selected functions: common lever or candidate."""
+    if isinstance(policy, InterventionPolicy):
+        return "common" if policy.common else "candidate"
+    return "common" if policy.common else "candidate" if policy.candidate else ""
+
+
+def intervention_rows(plan: Plan, ontology: Ontology) -> list[list[str]]:
+    """The drafted interventions as rows of plain text (escape for the medium)."""
+    rows = []
+    for item in plan.interventions:
+        rows.append(
+            [
+                _rank(item.rank, item.tie),
+                plain(item.title),
+                str(len(item.barriers)),
+                ", ".join(_name(plan, ontology, f) for f in item.functions),
+                "; ".join(f"{_code(t.id)} {t.label}" for t in item.techniques),
+                ", ".join(
+                    f"{p.label}{' (common)' if p.common else ''}" for p in item.policies
+                ),
+            ]
+        )
+    return rows
+
+
+def chain_rows(plan: Plan, ontology: Ontology) -> list[list[str]]:
+    """Per barrier: its codes, components, selected functions and first techniques."""
+    rows = []
+    for chain in plan.barriers:
+        if chain.kind == "enabler":
+            continue
+        rows.append(
+            [
+                chain.id,
+                plain(chain.text),
+                ", ".join(_name(plan, ontology, d) for d in chain.domains),
+                ", ".join(_name(plan, ontology, c) for c in chain.components),
+                ", ".join(_name(plan, ontology, f.id) for f in chain.functions),
+                "; ".join(
+                    f"{_code(t)} {_name(plan, ontology, t)}" for t in chain.recommended
+                ),
+            ]
+        )
+    return rows
+
+
+def _sources(plan: Plan, keys: Iterable[str]) -> str:
+    parts = []
+    for key in keys:
+        link = plan.links[key]
+        cites = "; ".join(
+            f"{s.ref}{', ' + s.locator if s.locator else ''}" for s in link.sources
+        )
+        parts.append(f"{cites} [{link.status}]")
+    return "; ".join(sorted(set(parts)))
+
+
+def _md_table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:
+    right = right or set()
+    out = ["| " + " | ".join(header) + " |"]
+    out.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
+    out.extend("| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in rows)
+    return out
 
 
 def plan_markdown(plan: Plan, ontology: Ontology) -> str:
-    """A complete Markdown report of the plan: priorities, rankings, bundle, rationale."""
-    texts = {b.id: b.text for b in plan.barriers}
+    """The plan in Markdown: drafted interventions first, then per-barrier chains and ranks."""
     out: list[str] = []
     add = out.append
     add(f"# Intervention plan: {md_escape(plan.case['title'])}")
     add("")
-    add(f"Case `{plan.case['id']}` · ontology {plan.ontology} · profile `{plan.profile}`")
+    add(f"Case {md_code(plan.case['id'])} · ontology {md_escape(plan.ontology)} · profile {md_code(plan.profile)}")
     add("")
     barriers = [b for b in plan.barriers if b.kind != "enabler"]
     enablers = [b for b in plan.barriers if b.kind == "enabler"]
-    both = sum(b.kind == "both" for b in barriers)
-    add(
-        f"{_count(len(barriers), 'barrier')} (of which {both} also {'an enabler' if both == 1 else 'enablers'}) and {_count(len(enablers), 'enabler')}."
-    )
+    add(f"{_count(len(barriers), 'barrier')} and {_count(len(enablers), 'enabler')}. {md_escape(plan.robustness)}")
     add("")
-    add("## Priorities")
+    add("## Drafted interventions")
     add("")
     add(
-        "Ranked as the TDF guide judges importance: frequency, then elaboration, then conflicting evidence. `=` marks a tie."
+        "Barriers grouped by the domain (or COM-B component) through which they reach their "
+        "functions, ranked by barriers addressed, as in Baxter & Fancourt 2020, Table 2. "
+        "Rename one with `options.interventions` in the case file."
     )
-    for title, rows in (
-        ("TDF domains", plan.priorities.domains),
-        ("COM-B components", plan.priorities.components),
-    ):
-        add("")
-        add(f"### {title}")
-        add("")
-        add("| rank | | frequency | elaboration | conflicting | barriers | enablers |")
-        add("|---:|---|---:|---:|---|---|---|")
-        for p in rows:
-            rank = f"={p.rank}" if p.tie else str(p.rank)
-            add(
-                f"| {rank} | {md_escape(p.label)} | {p.frequency} | {p.elaboration} | {'yes' if p.conflicting else ''} | {len(p.barriers)} | {len(p.enablers)} |"
-            )
+    add("")
+    out.extend(
+        _md_table(
+            ["rank", "intervention", "barriers", "functions", "techniques", "policy categories"],
+            intervention_rows(plan, ontology),
+            {0, 2},
+        )
+    )
+    add("")
+    add("## Barrier by barrier")
+    add("")
+    add("Each barrier's TDF domains → COM-B components → selected functions → first techniques.")
+    add("")
+    out.extend(
+        _md_table(
+            ["id", "barrier", "domains", "components", "functions", "first techniques"],
+            chain_rows(plan, ontology),
+        )
+    )
     add("")
     add("## Intervention functions")
     add("")
-    add("| rank | function | score | barriers addressed | unverified route |")
-    add("|---:|---|---:|---:|---|")
-    for f in plan.functions:
-        add(
-            f"| {f.rank} | {md_escape(f.label)} | {_fmt(f.score)} | {len(f.barriers)} | {'yes' if f.unverified else ''} |"
+    out.extend(
+        _md_table(
+            ["rank", "function", "barriers", "load", "first techniques", "without unverified links"],
+            [
+                [
+                    _rank(f.rank, f.tie),
+                    f.label + (" (APEASE: not sure)" if f.apease else ""),
+                    str(len(f.barriers)),
+                    _fmt(f.score),
+                    ", ".join(_code(t) for t in f.techniques[:5]),
+                    f.robustness.note,
+                ]
+                for f in plan.functions
+            ],
+            {0, 2, 3},
         )
-    add("")
-    add("## Minimal bundle")
-    add("")
-    add(
-        "The fewest functions that together address every barrier they can (greedy by weighted coverage)."
     )
-    add("")
-    for index, step in enumerate(plan.bundle.functions, 1):
-        techniques = (
-            ", ".join(f"{md_escape(t.label)} ({t.id})" for t in step.techniques) or "none linked"
-        )
-        add(
-            f"{index}. **{md_escape(step.label)}**: adds {len(step.adds)} barrier(s), addresses {len(step.barriers)}; techniques: {techniques}"
-        )
-    if plan.bundle.uncovered:
-        add("")
-        add(
-            "Not addressed by any available function: "
-            + ", ".join(f"`{b}`" for b in plan.bundle.uncovered)
-        )
     add("")
     add("## Policy categories")
     add("")
-    add(
-        "Scored by the weight of the ranked functions each can deliver. *Candidate*: serves a function of the bundle; *common*: serves every one."
-    )
+    add("*Common*: can deliver every selected function; *candidate*: at least one (Michie, van Stralen & West 2011, Table 3).")
     add("")
-    add("| rank | policy category | score | delivers | bundle |")
-    add("|---:|---|---:|---|---|")
-    for policy in plan.policies:
-        serves = ", ".join(md_escape(_label(ontology, f)) for f in policy.functions)
-        add(
-            f"| {policy.rank} | {md_escape(policy.label)} | {_fmt(policy.score)} | {serves} | {policy_role(policy)} |"
+    out.extend(
+        _md_table(
+            ["rank", "policy category", "barriers", "delivers", "role", "without unverified links"],
+            [
+                [
+                    _rank(p.rank, p.tie),
+                    p.label,
+                    str(len(p.barriers)),
+                    ", ".join(_name(plan, ontology, f) for f in p.functions),
+                    policy_role(p),
+                    p.robustness.note,
+                ]
+                for p in plan.policies
+            ],
+            {0, 2},
         )
+    )
     add("")
     add("## Behaviour change techniques")
     add("")
-    add("| rank | technique | score | barriers | functions |")
-    add("|---:|---|---:|---:|---|")
-    for t in plan.techniques:
-        functions = ", ".join(md_escape(_label(ontology, f)) for f in t.functions)
-        add(
-            f"| {t.rank} | {md_escape(t.label)} ({t.id}) | {_fmt(t.score)} | {len(t.barriers)} | {functions} |"
-        )
+    add(f"Ranked by the barriers they are among the first {plan.settings.per_barrier} techniques for.")
     add("")
-    add("### Techniques by function")
-    for f in plan.functions:
-        add("")
-        add(
-            f"**{md_escape(f.label)}**: "
-            + (
-                "; ".join(f"{md_escape(t.label)} ({t.id}, {_fmt(t.score)})" for t in f.techniques)
-                or "no technique linked"
-            )
+    out.extend(
+        _md_table(
+            ["rank", "technique", "barriers", "with domain evidence", "functions", "without unverified links"],
+            [
+                [
+                    _rank(t.rank, t.tie),
+                    f"{_code(t.id)} {t.label}",
+                    str(len(t.barriers)),
+                    str(t.evidence),
+                    ", ".join(_name(plan, ontology, f) for f in t.functions),
+                    t.robustness.note,
+                ]
+                for t in plan.techniques
+            ],
+            {0, 2, 3},
         )
+    )
     if plan.excluded:
         add("")
         add("## Excluded after APEASE")
         add("")
         for item in plan.excluded:
-            why = item.excluded.reason if item.excluded else ""
-            add(f"- {md_escape(item.label)} (`{item.id}`): {md_escape(why)}")
+            add(f"- {md_escape(item.label)} ({md_code(item.id)}): {md_escape(item.reason)}")
+    add("")
+    add("## Priorities")
+    add("")
+    add("As the TDF guide judges importance: frequency, then elaboration, then conflicting evidence. `=` marks a tie.")
+    for title, rows in (("TDF domains", plan.priorities.domains), ("COM-B components", plan.priorities.components)):
+        add("")
+        add(f"### {title}")
+        add("")
+        out.extend(
+            _md_table(
+                ["rank", "", "frequency", "elaboration", "conflicting", "barriers", "enablers"],
+                [
+                    [_rank(p.rank, p.tie), p.label, str(p.frequency), str(p.elaboration), "yes" if p.conflicting else "", str(len(p.barriers)), str(len(p.enablers))]
+                    for p in rows
+                ],
+                {0, 2, 3, 5, 6},
+            )
+        )
     add("")
     add("## Rationale")
     add("")
-    add(
-        "Every route from a barrier to a function, with the sources of its links. `combmap explain` gives the same for any item."
-    )
-    for item in plan.functions:
+    add("Every barrier's routes to its functions, with the sources of each link. `combmap explain CASE ID` gives the same for any barrier, domain, function, policy, technique or intervention.")
+    for chain in plan.barriers:
         add("")
-        add(f"### {md_escape(item.label)} (`{item.id}`)")
+        add(f"### {md_escape(chain.id)}")
         add("")
-        if item.unverified:
-            add("*Rests in part on unverified links.*")
-            add("")
-        for reason in item.why:
-            if reason.barrier in item.barriers:
-                add(f"- {md_escape(reason_text(reason, ontology, texts[reason.barrier]))}")
-        if item.enablers:
-            add(f"- Builds on enablers: {', '.join(f'`{e}`' for e in item.enablers)}")
-    for title, items in (("Policy categories", plan.policies), ("Techniques", plan.techniques)):
+        add(md_escape(chain.text))
         add("")
-        add(f"### {title}: the links they rest on")
-        add("")
-        for item in items:
-            cites = "; ".join(
-                md_escape(_last_link_text(link, ontology)) for link in _last_links(item)
-            )
-            flag = " *(unverified)*" if item.unverified else ""
-            add(
-                f"- **{md_escape(item.label)}** (`{item.id}`), {len(item.barriers)} barriers{flag}: {cites}"
-            )
-    if plan.unverified_links:
-        add("")
-        add("## Unverified links used")
-        add("")
-        for link in plan.unverified_links:
-            add(
-                f"- {md_escape(_label(ontology, link.source))} → {md_escape(_label(ontology, link.target))} ({link.ref}{', ' + md_escape(link.locator) if link.locator else ''}; set `{link.set}`)"
-            )
+        for line in chain_lines(chain, plan, ontology):
+            add(f"- {md_escape(line)}")
+    add("")
+    add("## Rules applied")
+    add("")
+    for rule in plan.rules:
+        mark = " *(combmap's own rule)*" if rule.own else ""
+        add(f"- **{md_escape(rule.id)}** (BCW step {md_escape(rule.step)}){mark}: {md_escape(rule.text)}")
     if plan.warnings:
         add("")
         add("## Warnings")
@@ -241,36 +314,43 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     add("")
     add("## References")
     add("")
-    for key in _cited(plan):
+    for key in cited(plan):
         ref = ontology.references.get(key)
         if ref is not None:
-            add(f"- **{key}**: {md_escape(reference_text(ref))}")
+            add(f"- **{md_escape(key)}**: {md_escape(reference_text(ref))}")
     add("")
     return "\n".join(out)
 
 
-def _last_links(item: RankedItem) -> list[Any]:
-    """The distinct links that connect an item to the route (the item's own evidence)."""
-    seen = {}
-    for reason in item.why:
-        link = reason.links[-1]
-        seen[(link.set, link.source, link.target)] = link
-    return [seen[key] for key in sorted(seen)]
+def chain_lines(chain: Chain, plan: Plan, ontology: Ontology) -> list[str]:
+    """A barrier's chain in plain lines: routes with sources, techniques, withheld, notes."""
+    lines = []
+    for note in chain.notes:
+        lines.append(f"Note: {note}")
+    for function in chain.functions:
+        routes = "; ".join(
+            f"{_name(plan, ontology, r.code)} → {_name(plan, ontology, function.id)} ({_sources(plan, [r.link])})"
+            for r in function.routes
+        )
+        unsure = " (APEASE: not sure)" if function.apease else ""
+        lines.append(f"{_name(plan, ontology, function.id)}{unsure}: {routes}")
+        for t in function.techniques:
+            grade = t.grade or "linked to the barrier's domains"
+            lines.append(
+                f"  {_code(t.id)} {_name(plan, ontology, t.id)}: {grade}; {_count(t.evidence, 'independent source')} for its domains; {_sources(plan, t.links)}"
+            )
+    for other in chain.other_techniques:
+        lines.append(
+            f"Also linked to its domains, under no selected function: {_code(other.id)} {_name(plan, ontology, other.id)} ({_sources(plan, other.links)})"
+        )
+    for w in chain.withheld:
+        lines.append(f"Not offered: {_code(w.id)} {_name(plan, ontology, w.id)} under {_name(plan, ontology, w.function)}: {w.reason}")
+    return lines
 
 
-def _last_link_text(link: Any, ontology: Ontology) -> str:
-    where = f"{link.ref}, {link.locator}" if link.locator else link.ref
-    return f"{_label(ontology, link.source)} → {_label(ontology, link.target)} ({where}; {link.status})"
-
-
-def _cited(plan: Plan) -> list[str]:
-    keys = {
-        link.ref
-        for item in (*plan.functions, *plan.policies, *plan.techniques)
-        for reason in item.why
-        for link in reason.links
-    }
-    return sorted(keys)
+def cited(plan: Plan) -> list[str]:
+    """Reference keys of every link the plan names."""
+    return sorted({s.ref for link in plan.links.values() for s in link.sources})
 
 
 def reference_text(ref: Any) -> str:
@@ -285,129 +365,156 @@ def reference_text(ref: Any) -> str:
 
 
 def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
-    """The plan as rich tables for a terminal; case text is escaped for rich markup."""
+    """The plan as rich tables for a terminal; untrusted text is filtered and escaped."""
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
-    out: list[RenderableType] = []
-    out.append(
+    def table(title: str, header: list[str], rows: list[list[str]], right: set[int]) -> Table:
+        out = Table(title=title, title_justify="left")
+        for index, column in enumerate(header):
+            out.add_column(column, justify="right" if index in right else "left")
+        for row in rows:
+            out.add_row(*(escape(plain(cell)) for cell in row))
+        return out
+
+    parts: list[RenderableType] = [
         Text.assemble(
             ("Intervention plan: ", "bold"),
-            (plan.case["title"], "bold"),
-            f"\nprofile {plan.profile} · ontology {plan.ontology}",
+            (plain(plan.case["title"]), "bold"),
+            f"\nprofile {plain(plan.profile)} · ontology {plain(plan.ontology)}",
+        )
+    ]
+    parts.append(
+        table(
+            "Drafted interventions (rank by barriers addressed)",
+            ["rank", "intervention", "barriers", "functions", "techniques"],
+            [row[:5] for row in intervention_rows(plan, ontology)],
+            {0, 2},
         )
     )
-    table = Table(title="Priorities: COM-B components", title_justify="left")
-    for column in ("rank", "component", "freq", "elab", "conflict"):
-        table.add_column(column, justify="right" if column in {"rank", "freq", "elab"} else "left")
-    for p in plan.priorities.components:
-        table.add_row(
-            f"={p.rank}" if p.tie else str(p.rank),
-            escape(p.label),
-            str(p.frequency),
-            str(p.elaboration),
-            "yes" if p.conflicting else "",
+    parts.append(
+        table(
+            "Barrier by barrier",
+            ["barrier", "domains", "functions", "first techniques"],
+            [[row[0], row[2], row[4], row[5]] for row in chain_rows(plan, ontology)],
+            set(),
         )
-    out.append(table)
-    table = Table(title="Intervention functions", title_justify="left")
-    for column in ("rank", "function", "score", "barriers", "top techniques"):
-        table.add_column(
-            column, justify="right" if column in {"rank", "score", "barriers"} else "left"
+    )
+    parts.append(
+        table(
+            "Intervention functions",
+            ["rank", "function", "barriers", "without unverified links"],
+            [
+                [_rank(f.rank, f.tie), f.label + (" (not sure)" if f.apease else ""), str(len(f.barriers)), f.robustness.note]
+                for f in plan.functions
+            ],
+            {0, 2},
         )
-    for f in plan.functions:
-        techniques = ", ".join(t.id.removeprefix("bct:") for t in f.techniques[:5])
-        flag = " [dim](unverified)[/dim]" if f.unverified else ""
-        table.add_row(
-            str(f.rank), escape(f.label) + flag, _fmt(f.score), str(len(f.barriers)), techniques
+    )
+    parts.append(
+        table(
+            "Policy categories",
+            ["rank", "policy category", "barriers", "role"],
+            [[_rank(p.rank, p.tie), p.label, str(len(p.barriers)), policy_role(p)] for p in plan.policies],
+            {0, 2},
         )
-    out.append(table)
-    table = Table(title="Minimal bundle", title_justify="left")
-    for column in ("#", "function", "adds", "techniques"):
-        table.add_column(column)
-    for index, step in enumerate(plan.bundle.functions, 1):
-        table.add_row(
-            str(index),
-            escape(step.label),
-            str(len(step.adds)),
-            escape("; ".join(f"{t.id.removeprefix('bct:')} {t.label}" for t in step.techniques)),
+    )
+    parts.append(
+        table(
+            "Behaviour change techniques",
+            ["rank", "technique", "barriers", "with domain evidence"],
+            [[_rank(t.rank, t.tie), f"{_code(t.id)} {t.label}", str(len(t.barriers)), str(t.evidence)] for t in plan.techniques],
+            {0, 2, 3},
         )
-    out.append(table)
-    table = Table(title="Policy categories", title_justify="left")
-    for column in ("rank", "policy", "score", "functions", "bundle"):
-        table.add_column(column)
-    for policy in plan.policies:
-        table.add_row(
-            str(policy.rank),
-            escape(policy.label),
-            _fmt(policy.score),
-            str(len(policy.functions)),
-            policy_role(policy),
-        )
-    out.append(table)
-    table = Table(title="Behaviour change techniques", title_justify="left")
-    for column in ("rank", "technique", "score", "barriers"):
-        table.add_column(column, justify="right" if column != "technique" else "left")
-    for t in plan.techniques:
-        table.add_row(
-            str(t.rank),
-            escape(f"{t.id.removeprefix('bct:')} {t.label}"),
-            _fmt(t.score),
-            str(len(t.barriers)),
-        )
-    out.append(table)
-    notes = []
+    )
     for item in plan.excluded:
-        why = item.excluded.reason if item.excluded else ""
-        notes.append(Text(f"Excluded: {item.label} ({item.id}): {why}", style="yellow"))
-    if plan.unverified_links:
-        notes.append(
-            Text(
-                f"{len(plan.unverified_links)} unverified link(s) used; see `combmap explain` or --format markdown.",
-                style="dim",
-            )
-        )
+        parts.append(Text(f"Excluded: {plain(item.label)} ({item.id}): {plain(item.reason)}", style="yellow"))
+    parts.append(Text(plain(plan.robustness), style="dim"))
     for warning in plan.warnings:
-        notes.append(Text(f"Warning: {warning}", style="yellow"))
-    out.extend(notes)
-    return out
+        parts.append(Text(f"Warning: {plain(warning)}", style="yellow"))
+    return parts
 
 
-def explain_lines(item: RankedItem, plan: Plan, ontology: Ontology) -> list[str]:
-    """One item's reasoning as plain lines (the caller escapes for its medium)."""
-    texts = {b.id: plain(b.text) for b in plan.barriers}
-    lines = [f"{plain(item.label)} ({item.id}), {item.kind}"]
-    if item.excluded is not None:
-        lines.append(f"EXCLUDED: {plain(item.excluded.reason)}")
-    lines.append(
-        f"rank {item.rank}, score {_fmt(item.score)}, addresses {len(item.barriers)} barrier(s)"
-    )
-    if item.unverified:
-        lines.append("Rests in part on unverified links.")
-    for reason in item.why:
-        if reason.barrier not in item.barriers:
-            continue
-        lines.append("")
-        lines.append(f"{reason.barrier}: {texts[reason.barrier]}")
-        lines.append(
-            "  "
-            + " → ".join(_label(ontology, p) for p in reason.path[1:])
-            + f"  (strength {_fmt(reason.strength)})"
-        )
-        for link in reason.links:
-            where = f"{link.ref}, {link.locator}" if link.locator else link.ref
-            lines.append(
-                f"    {link.source} → {link.target}: {where} [{link.status}; set {link.set}]"
+def explain_lines(item_id: str, plan: Plan, ontology: Ontology) -> list[str]:
+    """Why the plan holds an id: a barrier's chain, or what flows through an item.
+
+    Raises:
+        UnknownIdError: the id names nothing the plan or the ontology knows.
+    """
+    chain = plan.barrier(item_id)
+    if chain is not None:
+        return [f"{chain.id} ({chain.kind}): {plain(chain.text)}", f"domains: {', '.join(_name(plan, ontology, d) for d in chain.domains) or 'none'}; components: {', '.join(_name(plan, ontology, c) for c in chain.components)}", "", *(plain(line) for line in chain_lines(chain, plan, ontology))]
+    for excluded in plan.excluded:
+        if excluded.id == item_id:
+            return [f"{plain(excluded.label)} ({excluded.id}), {excluded.kind}", f"EXCLUDED: {plain(excluded.reason)}"]
+    item = plan.item(item_id)
+    if isinstance(item, Intervention):
+        lines = [f"{plain(item.title)} ({item.id}), drafted intervention, rank {_rank(item.rank, item.tie)}", f"targets {_name(plan, ontology, item.target)}; addresses {_count(len(item.barriers), 'barrier')}", f"functions: {', '.join(_name(plan, ontology, f) for f in item.functions)}", "techniques: " + "; ".join(f"{_code(t.id)} {t.label} ({t.barriers} barriers)" for t in item.techniques), "policy categories: " + ", ".join(f"{p.label} ({policy_role(p)})" for p in item.policies), item.robustness.note, ""]
+        lines.extend(f"{b}: {plain(_text(plan, b))}" for b in item.barriers)
+        if item.enablers:
+            lines.append("builds on enablers: " + ", ".join(item.enablers))
+        return lines
+    if isinstance(item, (RankedFunction, RankedPolicy, RankedTechnique)):
+        kind = ontology[item.id].kind.value
+        lines = [f"{plain(item.label)} ({item.id}), {kind}", f"rank {_rank(item.rank, item.tie)}, addresses {_count(len(item.barriers), 'barrier')} (load {_fmt(item.score)})", item.robustness.note]
+        if isinstance(item, RankedPolicy):
+            lines.append(f"{policy_role(item)}: delivers {', '.join(_name(plan, ontology, f) for f in item.functions)} ({_sources(plan, item.links)})")
+        for barrier_id in item.barriers:
+            chain = plan.barrier(barrier_id)
+            assert chain is not None
+            lines.append("")
+            lines.append(f"{barrier_id}: {plain(chain.text)}")
+            for function in chain.functions:
+                if isinstance(item, RankedFunction) and function.id != item.id:
+                    continue
+                if isinstance(item, RankedPolicy) and function.id not in item.functions:
+                    continue
+                for route in function.routes:
+                    lines.append(f"  {_name(plan, ontology, route.code)} → {_name(plan, ontology, function.id)}  ({_sources(plan, [route.link])})")
+                if isinstance(item, RankedTechnique):
+                    for t in function.techniques:
+                        if t.id == item.id:
+                            lines.append(f"    {_code(t.id)} {t.grade or 'domain evidence'}: {_sources(plan, t.links)}")
+        return lines
+    return _explain_entity(item_id, plan, ontology)
+
+
+def _text(plan: Plan, barrier_id: str) -> str:
+    chain = plan.barrier(barrier_id)
+    return chain.text if chain else barrier_id
+
+
+def _explain_entity(item_id: str, plan: Plan, ontology: Ontology) -> list[str]:
+    """A domain or component (what flows through it), or an option the plan does not rank."""
+    from combmap.errors import UnknownIdError
+
+    try:
+        entity = ontology.resolve(item_id)
+    except UnknownIdError:
+        ids = [b.id for b in plan.barriers] + [i.id for i in plan.interventions]
+        close = get_close_matches(item_id, ids, n=1)
+        if close:
+            raise UnknownIdError(f"{item_id!r} is not in this plan; did you mean {close[0]!r}?") from None
+        raise
+    known = plan.item(entity.id) is not None or any(e.id == entity.id for e in plan.excluded)
+    if entity.id != item_id and known:
+        return explain_lines(entity.id, plan, ontology)
+    kind = entity.kind.value
+    lines = [f"{plain(entity.label)} ({entity.id}), {kind}"]
+    through = [
+        c for c in plan.barriers
+        if entity.id in c.domains or entity.id in c.components
+    ]
+    if through:
+        lines.append(f"{len(through)} entr{'y' if len(through) == 1 else 'ies'} coded to it or reaching it:")
+        for chain in through:
+            functions = ", ".join(
+                _name(plan, ontology, f.id) for f in chain.functions if any(r.code == entity.id for r in f.routes)
             )
-    if item.enablers:
-        lines.append("")
-        lines.append("Builds on enablers: " + ", ".join(item.enablers))
-    if item.techniques:
-        lines.append("")
-        lines.append(
-            "Top techniques: "
-            + "; ".join(f"{t.id} {t.label} ({_fmt(t.score)})" for t in item.techniques)
-        )
+            lines.append(f"  {chain.id}: {plain(chain.text)}" + (f" → {functions}" if functions else ""))
+    else:
+        lines.append(f"this plan neither ranks nor reaches this {kind}")
     return lines
 
 

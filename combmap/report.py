@@ -32,9 +32,9 @@ from combmap.document import (
     to_markdown,
 )
 from combmap.errors import RenderError
-from combmap.glossary import GROUPS, glossary, plain_label
+from combmap.glossary import GROUPS, glossary, plain_label, plain_title
 from combmap.ontology import Ontology, sort_key
-from combmap.plan import Plan
+from combmap.plan import Plan, RankedFunction, RankedPolicy, RankedTechnique
 from combmap.render import plain, reference_text
 from combmap.schema import Kind
 
@@ -171,59 +171,55 @@ class _Builder:
     def names(self, ids: Iterable[str]) -> str:
         return ", ".join(self.name(i) for i in ids)
 
+    def policies(self, policies: list[tuple[str, bool]]) -> str:
+        """Policy categories of an intervention: those serving all its functions, then the rest."""
+        common = [self.name(p) for p, every in policies if every]
+        some = [self.name(p) for p, every in policies if not every]
+        text = ", ".join(common)
+        if some:
+            text += ("; " if text else "") + "for some of its functions: " + ", ".join(some)
+        return text or "none"
+
     def technique(self, entity_id: str) -> str:
         return f"{entity_id.removeprefix('bct:')} {self.name(entity_id)}"
 
     # The plan's drafted interventions: one per function of the minimal bundle, then the other
     # ranked functions, with the techniques and policy categories that serve it.
     def interventions(self) -> list[dict[str, Any]]:
-        bundle = [s.id for s in self.plan.bundle.functions]
-        order = bundle + [f.id for f in self.plan.functions if f.id not in bundle]
-        by_id = {f.id: f for f in self.plan.functions}
+        """The plan's drafted interventions (Baxter & Fancourt 2020, Table 2), for the tables."""
         rows = []
-        for rank, function_id in enumerate(order, start=1):
-            function = by_id.get(function_id)
-            if function is None or not function.barriers or not function.techniques:
-                continue
-            policies = [p for p in self.plan.policies if function_id in p.functions]
+        for item in self.plan.interventions:
             rows.append(
                 {
-                    "rank": rank,
-                    "title": plain_label(self.ontology, function_id),
-                    "barriers": function.barriers,
-                    "functions": [function_id],
-                    "techniques": [t.id for t in function.techniques[:PER_INTERVENTION]],
-                    "policies": [p.id for p in policies],
+                    "rank": f"={item.rank}" if item.tie else str(item.rank),
+                    "title": item.title if not item.title_generated else plain_title(self.ontology, item.target, item.functions),
+                    "name": item.title,
+                    "barriers": item.barriers,
+                    "functions": item.functions,
+                    "techniques": [t.id for t in item.techniques[:PER_INTERVENTION]],
+                    "policies": [(p.id, p.common) for p in item.policies],
                 }
             )
         return rows
 
     def chains(self) -> list[dict[str, Any]]:
-        """Per barrier: its domains, components, the functions that reach it and their techniques."""
+        """Per barrier: its domains, components, the functions that reach it and its techniques."""
         rows = []
-        for barrier in self.plan.barriers:
-            if barrier.kind == "enabler":
+        for chain in self.plan.barriers:
+            if chain.kind == "enabler":
                 continue
-            functions = [f for f in self.plan.functions if barrier.id in f.barriers]
-            techniques: list[str] = []
-            for function in functions:
-                for technique in function.techniques:
-                    if barrier.id in technique.barriers and technique.id not in techniques:
-                        techniques.append(technique.id)
-                        break
             rows.append(
                 {
-                    "id": barrier.id,
-                    "text": barrier.text,
-                    "domains": barrier.domains,
-                    "components": barrier.components,
-                    "functions": [f.id for f in functions[:2]],
-                    "techniques": techniques[:PER_BARRIER],
+                    "id": chain.id,
+                    "text": chain.text,
+                    "domains": chain.domains,
+                    "components": chain.components,
+                    "functions": [f.id for f in chain.functions],
+                    "unsure": {f.id for f in chain.functions if f.apease},
+                    "techniques": chain.recommended[:PER_BARRIER],
                 }
             )
         return rows
-
-    # --- sections ---------------------------------------------------------------------------
 
     def build(self, figure: Figure | None, date: str | None) -> Document:
         plan, ontology = self.plan, self.ontology
@@ -324,7 +320,7 @@ class _Builder:
                     str(len(row["barriers"])),
                     self.names(row["functions"]),
                     "; ".join(self.technique(t) for t in row["techniques"]),
-                    self.names(row["policies"]) or "none",
+                    self.policies(row["policies"]),
                 ]
             )
         section.add(
@@ -344,7 +340,7 @@ class _Builder:
                     _shorten(row["text"], 120),
                     self.names(row["domains"]) or "none",
                     self.names(row["components"]),
-                    self.names(row["functions"]) or "none reached",
+                    ", ".join(self.name(f) + (" (not sure)" if f in row["unsure"] else "") for f in row["functions"]) or "none reached",
                     "; ".join(self.technique(t) for t in row["techniques"]) or "none",
                 ]
             )
@@ -396,10 +392,10 @@ class _Builder:
             rows.append(cells)
         section = doc.section("worksheet", "APEASE worksheet")
         section.add(Para("Judge each option against the APEASE criteria (Michie, Atkins & West 2014): pass, not sure or fail. Judgements recorded in the case are filled in; options that fail are left out of the plan.", "note"))
-        section.add(Table(["Option", *(c.label for c in criteria)], rows, kind="worksheet", classes=classes, widths=(2.2, *(1.0 for _ in criteria))))
+        section.add(Table(["Option", *(c.label for c in criteria)], rows, kind="worksheet", classes=classes, widths=(1.5, *(1.0 for _ in criteria))))
         if plan.excluded:
             section.add(Heading("Left out after APEASE"))
-            section.add(Bullets([[Span(self.name(x.id), "strong"), f": {x.excluded.reason if x.excluded else ''}"] for x in plan.excluded]))
+            section.add(Bullets([[Span(self.name(x.id), "strong"), f": {x.reason}"] for x in plan.excluded]))
 
     def _glossary(self, section: Section, ids: set[str]) -> None:
         what = "this report names" if section.id == "glossary" else "only the appendix names (the Glossary has the rest)"
@@ -418,43 +414,67 @@ class _Builder:
             if rows:
                 section.add(Table(["Term", "Meaning"], rows, caption=title, kind="glossary", widths=(1.2, 4.0)))
 
+    def sources(self, keys: Iterable[str]) -> str:
+        """The sources of some links, as 'ref, locator [status]'."""
+        parts = set()
+        for key in keys:
+            link = self.plan.links.get(key)
+            if link is None:
+                continue
+            cites = "; ".join(f"{src.ref}{', ' + src.locator if src.locator else ''}" for src in link.sources)
+            parts.add(f"{cites} [{link.status}]")
+        return "; ".join(sorted(parts))
+
     def _rationale(self, doc: Document) -> None:
         section = doc.section("rationale", "Rationale", appendix=True)
-        section.add(Para("For every ranked option, each barrier it addresses and the route to it, with the sources of each link.", "note"))
-        for heading, items in (("Intervention functions", self.plan.functions), ("Policy categories", self.plan.policies), ("Behaviour change techniques", self.plan.techniques)):
-            section.add(Heading(heading))
-            for item in items:
-                section.add(Heading(f"{self.name(item.id)} ({item.id})", level=4, anchor=_anchor("why", item.id)))
-                lines: list[Inline] = []
-                for reason in item.why:
-                    if reason.barrier not in item.barriers:
-                        continue
-                    steps = " → ".join(self.name(part) for part in reason.path[1:])
-                    cites = "; ".join(sorted({f"{link.ref}{', ' + link.locator if link.locator else ''} ({link.status})" for link in reason.links}))
-                    lines.append([f"“{_shorten(self.texts.get(reason.barrier, reason.barrier), 200)}” → {steps} [{cites}]"] + ([Span(" unverified", "flag")] if reason.unverified else []))
-                if lines:
-                    section.add(Bullets(lines))
+        section.add(Para("For every barrier: each code's route to an intervention function, with the sources of each link, and the techniques offered under it (how the function's list grades it, and how many independent sources link it to the barrier's domains). The rules the plan applied follow.", "note"))
+        for chain in self.plan.barriers:
+            if not chain.functions:
+                continue
+            section.add(Heading(_shorten(chain.text, 150), level=4, anchor=_anchor("why", chain.id)))
+            lines: list[Inline] = []
+            for function in chain.functions:
+                routes = "; ".join(f"{self.name(r.code)} → {self.name(function.id)} ({self.sources([r.link])})" for r in function.routes)
+                unsure = [Span(" APEASE: not sure", "flag")] if function.apease else []
+                lines.append([Span(self.name(function.id), "strong"), f": {routes}", *unsure])
+                for t in function.techniques:
+                    grade = t.grade or "linked to the barrier's domains"
+                    lines.append(f"    {self.technique(t.id)}: {grade}; {t.evidence} independent source{'s' * (t.evidence != 1)} for its domains; {self.sources(t.links)}")
+            for withheld in chain.withheld:
+                lines.append(f"Not offered: {self.technique(withheld.id)} under {self.name(withheld.function)}: {withheld.reason}")
+            for note in chain.notes:
+                lines.append([Span("Note: ", "em"), note])
+            section.add(Bullets(lines))
+        section.add(Heading("Rules the plan applied"))
+        section.add(Table(["Step", "Rule", "Whose"], [[r.step, r.text, "combmap's own" if r.own else "the BCW guide"] for r in self.plan.rules], widths=(1.2, 5, 1.2)))
 
     def _unverified(self, doc: Document) -> None:
         section = doc.section("unverified", "Unverified links", appendix=True)
-        if not self.plan.unverified_links:
+        unverified = [link for link in self.plan.links.values() if link.status == "unverified"]
+        section.add(Para(self.plan.robustness, "note"))
+        if not unverified:
             section.add(Para("No recommendation rests on an unverified link.", "note"))
             return
-        section.add(Para("Links the recommendations rest on that combmap's authors could not check in the primary source.", "note"))
+        section.add(Para("Links the plan uses that could not be checked in a primary source. Each ranked option says below whether its place holds without them.", "note"))
         section.add(Table(["From", "To", "Source", "Link set"], [
-            [self.name(link.source), self.name(link.target), f"{link.ref}{', ' + link.locator if link.locator else ''} ({link.status})", link.set]
-            for link in self.plan.unverified_links
+            [self.name(link.source), self.name(link.target), self.sources([key]), link.set]
+            for key, link in sorted(self.plan.links.items()) if link.status == "unverified"
         ]))
 
     def _raw(self, doc: Document) -> None:
         section = doc.section("tables", "Ranked options", appendix=True)
-        section.add(Para("The plan's ranked lists as computed. Scores are the summed weight of the barriers each option addresses.", "note"))
-        for title, items in (("Intervention functions", self.plan.functions), ("Policy categories", self.plan.policies), ("Behaviour change techniques", self.plan.techniques)):
+        section.add(Para('The plan\'s ranked lists: by the summed load (weight × frequency) of the barriers each addresses; "=" marks a tie. The last column says whether the place holds without unverified links.', "note"))
+        ranked: tuple[tuple[str, list[RankedFunction] | list[RankedPolicy] | list[RankedTechnique]], ...] = (
+            ("Intervention function", self.plan.functions), ("Policy category", self.plan.policies), ("Behaviour change technique", self.plan.techniques),
+        )
+        for title, items in ranked:
             rows: list[list[Inline]] = []
             for i in items:
-                flag: Inline = Span("unverified route", "flag") if i.unverified else ""
-                rows.append([str(i.rank), self.technique(i.id) if i.id.startswith("bct:") else self.name(i.id), f"{i.score:.2f}", str(len(i.barriers)), flag])
-            section.add(Table(["#", title[:-1] if title.endswith("s") else title, "Score", "Barriers", ""], rows, caption=title, numeric=frozenset({0, 2, 3})))
+                name = self.technique(i.id) if i.id.startswith("bct:") else self.name(i.id)
+                rows.append([f"={i.rank}" if i.tie else str(i.rank), name, f"{i.score:g}", str(len(i.barriers)), i.robustness.note])
+            section.add(Table(["#", title, "Load", "Barriers", "Without unverified links"], rows, caption=f"{title}s", numeric=frozenset({0, 2, 3}), widths=(0.4, 2.4, 0.6, 0.7, 3.4)))
+        if self.plan.excluded:
+            section.add(Table(["Left out", "Kind", "Why"], [[self.name(x.id), x.kind, x.reason] for x in self.plan.excluded], caption="Excluded after APEASE"))
 
     def _entries(self, doc: Document) -> None:
         section = doc.section("entries", "Barriers and enablers as coded", appendix=True)
@@ -579,10 +599,8 @@ def plan_docx(plan: Plan, ontology: Ontology, case: Case, *, png: bytes | None, 
 
 
 def cited_keys(plan: Plan) -> list[str]:
-    """Reference keys of every link a recommendation or an unverified link rests on."""
-    keys = {link.ref for item in (*plan.functions, *plan.policies, *plan.techniques) for reason in item.why for link in reason.links}
-    keys.update(link.ref for link in plan.unverified_links)
-    return sorted(keys, key=sort_key)
+    """Reference keys of every link the plan uses."""
+    return sorted({src.ref for link in plan.links.values() for src in link.sources}, key=sort_key)
 
 
 __all__ = ["CSS", "build_report", "cited_keys", "plan_docx", "plan_html", "plan_report_markdown", "sanitize_svg"]

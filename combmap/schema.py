@@ -37,6 +37,27 @@ class Status(StrEnum):
     UNVERIFIED = "unverified"
 
 
+class Read(StrEnum):
+    """What was read for a link: the kind of evidence one source gives.
+
+    `primary`: the original table itself (or a verbatim copy of its page). `reproduction`: a
+    published paper or thesis that prints the table, attributed to its origin. `transcription`:
+    third-party code, an OCR file or a skill file that copies the table; fidelity unchecked.
+    `mention`: a source that names the cell without reproducing the table (an author's
+    selection, a paraphrase); kept for the record, it does not raise the status.
+    `recollection`: remembered or noted, not read in any source. `origin`: the work the
+    table comes from, named for attribution although it was not read (the BCW guide behind a
+    reproduction). Only primary, reproduction and transcription readings raise a status.
+    """
+
+    PRIMARY = "primary"
+    REPRODUCTION = "reproduction"
+    TRANSCRIPTION = "transcription"
+    MENTION = "mention"
+    RECOLLECTION = "recollection"
+    ORIGIN = "origin"
+
+
 class Kind(StrEnum):
     """The kinds of entity the ontology holds."""
 
@@ -100,6 +121,13 @@ class EntityModel(_Model):
     ref: str = Field(description="Key of the reference the entity comes from.")
     locator: str | None = Field(None, description="Table, figure or page in that reference.")
     status: Status = Field(Status.VERIFIED, description="How trustworthy the entity record is.")
+    definition_ref: str | None = Field(
+        None, description="Key of the reference the definition paraphrases (default: 'ref')."
+    )
+    plain: Text | None = Field(
+        None,
+        description="Everyday wording for non-researchers, with a community example (ours).",
+    )
     example: str | None = Field(None, description="An example, in combmap's own words.")
     note: str | None = Field(None, description="Provenance or caveat.")
     constructs: list[ConstructModel] = Field(
@@ -138,6 +166,20 @@ class ReferenceFileModel(_Model):
     references: list[ReferenceModel] = Field(description="The references.")
 
 
+class LinkSourceModel(_Model):
+    """One source of a link: the reference, where in it, and what was read."""
+
+    ref: str = Field(description="Key of the reference in references.yaml.")
+    locator: str | None = Field(None, description="Table, row or page in that reference.")
+    read: Read = Field(
+        description="primary, reproduction, transcription, mention, recollection or origin."
+    )
+    agrees: bool = Field(
+        True, description="False when the source was read and lacks or contradicts the link."
+    )
+    note: str | None = Field(None, description="What exactly was read; caveats.")
+
+
 class LinkModel(_Model):
     """One sourced link between two entities."""
 
@@ -149,9 +191,19 @@ class LinkModel(_Model):
     grade: str | None = Field(
         None, description="Strength of the link: most-frequent, less-frequent, link, ..."
     )
-    ref: str | None = Field(None, description="Overrides the set's reference.")
-    locator: str | None = Field(None, description="Overrides the set's locator.")
-    status: Status | None = Field(None, description="Overrides the set's status.")
+    sources: list[LinkSourceModel] | None = Field(
+        None, description="The link's sources; replace the set's sources when given."
+    )
+    ref: str | None = Field(None, description="Shorthand: the set's source with this reference.")
+    locator: str | None = Field(None, description="Shorthand: the set's source at this locator.")
+    status: Status | None = Field(
+        None, description="Caps the status derived from the sources (never raises it)."
+    )
+    flag: str | None = Field(None, description="A suspicion about this link, shown to users.")
+    mapping: str | None = Field(
+        None,
+        description="How the source's wording was mapped to these ids: exact, close, uncertain, ...",
+    )
     note: str | None = Field(None, description="Provenance or caveat.")
 
 
@@ -163,9 +215,21 @@ class LinkSetModel(_Model):
     )
     relation: Relation = Field(description="What the links join.")
     title: Text = Field(description="What the set is.")
-    ref: str = Field(description="Default reference key of the links.")
-    locator: str | None = Field(None, description="Default table or figure.")
-    status: Status = Field(description="Default status of the links.")
+    lineage: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.\-]*$")]] = Field(
+        default_factory=list,
+        description="Ids of the independent evidence base(s) the set derives from (default: the set id).",
+    )
+    sources: list[LinkSourceModel] = Field(
+        default_factory=list, description="Default sources of the links."
+    )
+    ref: str | None = Field(
+        None, description="Shorthand for one source: its reference key (needs 'status')."
+    )
+    locator: str | None = Field(None, description="Shorthand for one source: its locator.")
+    status: Status | None = Field(
+        None,
+        description="With 'ref': the shorthand source's status; with 'sources': a cap on the links.",
+    )
     profiles: list[str] = Field(description="Named profiles that count this set.")
     note: str | None = Field(None, description="How the set was read; caveats.")
     links: list[LinkModel] = Field(description="The links.")
@@ -287,6 +351,11 @@ class OptionsModel(_Model):
     exclude: list[ExclusionModel] = Field(default_factory=list, description="Excluded options.")
     apease: dict[str, dict[str, Judgement]] = Field(
         default_factory=dict, description="APEASE worksheet: option id → criterion → judgement."
+    )
+    interventions: dict[str, Text] = Field(
+        default_factory=dict,
+        description="Working titles for drafted interventions: intervention id (e.g. "
+        "'int:knowledge') → title.",
     )
 
 
@@ -494,9 +563,11 @@ __all__ = [
     "Judgement",
     "Kind",
     "LinkSetModel",
+    "LinkSourceModel",
     "ManifestModel",
     "QuestionBankModel",
     "QuestionModel",
+    "Read",
     "ReferenceFileModel",
     "Relation",
     "ResponseModel",

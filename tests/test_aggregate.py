@@ -48,14 +48,14 @@ def expected(files: list[str], onto: Ontology) -> dict[str, Any]:
     }
     for file in files:
         plan = make_plan(load_case(file, onto), onto, top=93)
-        bundle = {step.id for step in plan.bundle.functions}
+        selected = set(plan.selected)
         for key in items:
             for item in getattr(plan, key):
                 row = items[key][item.id]
                 row[0] += bool(item.barriers)
                 row[1] += round(item.score * MICRO)
                 row[2] += len(item.barriers)
-                row[3] += item.id in bundle
+                row[3] += item.id in selected
         for key in priorities:
             for p in getattr(plan.priorities, key):
                 row = priorities[key][p.id]

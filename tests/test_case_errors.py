@@ -149,8 +149,10 @@ def test_apease_fail_excludes_with_reason(tmp_path: Path, tiny: Ontology) -> Non
     plan = make_plan(load_case(path, tiny), tiny)
     assert "if:enablement" not in [f.id for f in plan.functions]
     excluded = {i.id: i for i in plan.excluded}
-    assert excluded["if:enablement"].excluded is not None
-    assert excluded["if:enablement"].excluded.reason == "fails APEASE: Equity"
+    assert excluded["if:enablement"].reason == "fails APEASE: Equity"
+    assert excluded["if:enablement"].criteria == ["apease:equity"]
+    assert "if:enablement" not in plan.selected
+    assert all(f.id != "if:enablement" for chain in plan.barriers for f in chain.functions)
 
 
 @pytest.mark.parametrize(

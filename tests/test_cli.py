@@ -21,13 +21,18 @@ def test_plan_json_is_the_documented_schema(capsys: pytest.CaptureFixture[str]) 
     code, out, err = run(capsys, "plan", BAXTER, "--format", "json")
     assert code == 0, err
     plan = json.loads(out)
-    assert plan["schema"] == "combmap.plan/1"
-    assert {"priorities", "functions", "policies", "techniques", "bundle"} <= set(plan)
+    assert plan["schema"] == "combmap.plan/2"
+    assert {"interventions", "barriers", "selected", "functions", "policies", "techniques"} <= set(plan)
     assert plan["case"]["id"] == "baxter-2020-cvso"
     assert plan["profile"] == "bcw2014" and plan["ontology"]
     for key in ("functions", "policies", "techniques"):
         for item in plan[key]:
-            assert {"id", "label", "rank", "score", "barriers", "why"} <= set(item)
+            assert {"id", "label", "rank", "tie", "score", "barriers", "robustness"} <= set(item)
+    for chain in plan["barriers"]:
+        for function in chain["functions"]:
+            assert function["routes"]
+            for technique in function["techniques"]:
+                assert all(key in plan["links"] for key in technique["links"])
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "yaml"])
@@ -57,7 +62,8 @@ def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "explain", BAXTER, "enablement")
     assert code == 0, err
     assert out.startswith("Enablement (if:enablement), function")
-    assert "michie2011, Table 2 [verified" in out
+    assert "rank 1, addresses 20 barriers" in out
+    assert "Social influences → Enablement  (kredo2018, Table 1; michie2014 [secondary])" in out
 
 
 def test_explain_technique_by_code(capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,7 +88,7 @@ def test_validate_all_cases(capsys: pytest.CaptureFixture[str]) -> None:
             "unknown profile 'bcw2015'; did you mean 'bcw2014'?",
         ),
         (("explain", BAXTER, "enablment"), "did you mean 'if:enablement' (Enablement)?"),
-        (("explain", BAXTER, "16.3"), "addresses no barrier"),
+        (("explain", BAXTER, "ds-busness-skills"), "did you mean 'ds-business-skills'?"),
         (
             ("plan", BAXTER, "-o", "/no/such/dir/plan.json"),
             "the folder /no/such/dir does not exist",

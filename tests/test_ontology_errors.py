@@ -46,7 +46,7 @@ CASES = {
         "links.yaml",
         8,
         "links[0].grade",
-        "a function-technique link needs 'grade': most-frequent or less-frequent (got None)",
+        "a function-technique link needs 'grade': most-frequent, less-frequent, listed (got None)",
     ),
     "not-an-ontology-file": (
         "notes.yaml",
@@ -70,7 +70,7 @@ CASES = {
         "bct.yaml",
         4,
         "entities[0].lable",
-        "unknown key 'lable'; did you mean 'label'? (allowed: aliases, constructs, definition, example, id, label, locator, note, parent, ref, replaces, status, xrefs)",
+        "unknown key 'lable'; did you mean 'label'? (allowed: aliases, constructs, definition, definition_ref, example, id, label, locator, note, parent, plain, ref, replaces, status, xrefs)",
     ),
     "unknown-profile": (
         "links.yaml",

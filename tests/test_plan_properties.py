@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from collections.abc import Callable, Sequence
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from combmap import Case, Ontology, load_ontology, make_plan
-from combmap.case import Barrier
-from combmap.schema import BarrierKind, BehaviourModel, CaseInfoModel, Kind
+from combmap.case import Barrier, Exclusion
+from combmap.ontology import Link
+from combmap.plan import Plan, RankedFunction, RankedPolicy, RankedTechnique
+from combmap.plan.chains import POSITIVE
+from combmap.schema import BarrierKind, BehaviourModel, CaseInfoModel, Kind, Relation, Status
 
 from .conftest import TINY
 
@@ -93,41 +98,188 @@ def test_adding_a_barrier_never_lowers_a_function_score(
 @given(cases())
 def test_every_recommendation_traces_to_a_barrier(pair: tuple[Ontology, Case]) -> None:
     onto, case = pair
-    plan = make_plan(case, onto)
+    plan = make_plan(case, onto, top=93)
     ids = {b.id for b in case.barriers}
-    for item in (*plan.functions, *plan.policies, *plan.techniques):
-        assert item.barriers or item.enablers
-        assert item.why
-        for reason in item.why:
-            assert reason.barrier in ids
-            assert reason.path[0] == reason.barrier
-            assert reason.path[-1] == item.id
-            assert reason.links
-    for step in plan.bundle.functions:
-        assert step.adds
+    chains = {c.id: c for c in plan.barriers}
+    for function in plan.functions:
+        assert function.barriers or function.enablers
+        for barrier in function.barriers:
+            assert barrier in ids
+            assert function.id in {f.id for f in chains[barrier].functions}
+    for technique in plan.techniques:
+        for barrier in technique.barriers:
+            assert technique.id in chains[barrier].recommended
+    for chain in plan.barriers:
+        for step in chain.functions:
+            assert step.routes
+            for route in step.routes:
+                link = plan.links[route.link]
+                assert link.target == step.id and route.code in (*chain.domains, *chain.components)
 
 
 @FAST
 @given(cases())
-def test_scores_never_increase_down_a_ranking(pair: tuple[Ontology, Case]) -> None:
+def test_rankings_run_down_and_ties_share_a_rank(pair: tuple[Ontology, Case]) -> None:
     onto, case = pair
-    plan = make_plan(case, onto)
-    for ranking in (plan.functions, plan.policies, plan.techniques):
+    plan = make_plan(case, onto, top=93)
+    rankings: tuple[Sequence[RankedFunction | RankedPolicy | RankedTechnique], ...] = (
+        plan.functions,
+        plan.policies,
+        plan.techniques,
+    )
+    for ranking in rankings:
         scores = [item.score for item in ranking]
         assert scores == sorted(scores, reverse=True)
-        ranks = [item.rank for item in ranking]
-        assert ranks == sorted(ranks)
-    for function in plan.functions:
-        scores = [t.score for t in function.techniques]
-        assert scores == sorted(scores, reverse=True)
+        for before, after in itertools.pairwise(ranking):
+            same = (before.score, len(before.barriers)) == (after.score, len(after.barriers))
+            assert (after.rank == before.rank) == same
+            assert not same or (before.tie and after.tie)
+    counts = [len(i.barriers) for i in plan.interventions]
+    assert counts == sorted(counts, reverse=True)
+
+
+def _one_domain_cases(onto: Ontology) -> st.SearchStrategy[tuple[str, Case]]:
+    domains = [e.id for e in onto.of_kind(Kind.DOMAIN)]
+
+    def build(domain: str) -> tuple[str, Case]:
+        barrier = Barrier(id="b", text="one barrier", kind=BarrierKind.BARRIER, domains=(domain,), components=())
+        case = Case(
+            info=CaseInfoModel(id="one", title="One barrier"),
+            behaviour=BehaviourModel(target="A behaviour"),
+            groups=(),
+            barriers=(barrier,),
+        )
+        return domain, case
+
+    return st.sampled_from(domains).map(build)
+
+
+@FAST
+@given(st.data())
+def test_a_one_domain_barrier_gets_only_that_domains_functions_and_techniques(
+    data: st.DataObject,
+) -> None:
+    onto = ONTOLOGIES[data.draw(st.sampled_from(sorted(ONTOLOGIES)))]
+    domain, case = data.draw(_one_domain_cases(onto))
+    profile = onto.profile()
+    row = {link.target for link in profile.out(Relation.DOMAIN_FUNCTION, domain)}
+    if not row:  # no TDF row in this profile: the rule falls back to the domain's COM-B rows
+        row = {
+            f.target
+            for up in profile.out(Relation.DOMAIN_COMPONENT, domain)
+            for f in profile.out(Relation.COMPONENT_FUNCTION, up.target)
+        }
+    plan = make_plan(case, onto, top=93)
+    chain = plan.barriers[0]
+    components = set(chain.components)
+    linked_to_domain = {
+        link.target for link in profile.out(Relation.DOMAIN_TECHNIQUE, domain) if link.grade in POSITIVE
+    }
+    assert {f.id for f in plan.functions} <= row
+    for function in chain.functions:
+        assert function.id in row
+        listed = {link.target for link in profile.out(Relation.FUNCTION_TECHNIQUE, function.id)}
+        listed |= {
+            link.target
+            for c in components
+            for link in profile.out(Relation.COMPONENT_TECHNIQUE, c)
+            if link.via == function.id
+        }
+        for technique in function.techniques:
+            assert technique.id in listed | linked_to_domain
+
+
+def _restatus(onto: Ontology, status: Callable[[Link], Status]) -> Ontology:
+    sets = {
+        key: dataclasses.replace(s, links=tuple(dataclasses.replace(link, status=status(link)) for link in s.links))
+        for key, s in onto.link_sets.items()
+    }
+    return Ontology(onto.manifest, onto.entities, onto.references, sets, onto.overlays, onto.questions)
+
+
+SHIPPED = ONTOLOGIES["shipped"]
+ALL_VERIFIED = _restatus(SHIPPED, lambda link: Status.VERIFIED)
+FLIPPED = _restatus(
+    SHIPPED,
+    lambda link: Status.UNVERIFIED if link.status == Status.VERIFIED else Status.VERIFIED,
+)
+
+
+def _scores(plan: Plan) -> list[tuple[object, ...]]:
+    return [
+        *((f.id, f.rank, f.score, tuple(f.barriers)) for f in plan.functions),
+        *((p.id, p.rank, p.score, p.common) for p in plan.policies),
+        *((t.id, t.rank, t.score, tuple(t.barriers)) for t in plan.techniques),
+        *((c.id, tuple(c.recommended)) for c in plan.barriers),
+        *((i.id, i.rank, tuple(i.barriers), tuple(t.id for t in i.techniques)) for i in plan.interventions),
+    ]
 
 
 @FAST
 @given(cases())
-def test_bundle_covers_every_barrier_some_function_addresses(pair: tuple[Ontology, Case]) -> None:
+def test_link_status_never_changes_a_score(pair: tuple[Ontology, Case]) -> None:
+    onto, case = pair
+    if onto is not SHIPPED:
+        return
+    plan = make_plan(case, SHIPPED)
+    for other in (ALL_VERIFIED, FLIPPED):
+        assert _scores(make_plan(case, other)) == _scores(plan)
+    # ... but the robustness notes follow the statuses: with every link verified, nothing moves.
+    calm = make_plan(case, ALL_VERIFIED)
+    notes = [
+        *(f.robustness for f in calm.functions),
+        *(p.robustness for p in calm.policies),
+        *(t.robustness for t in calm.techniques),
+        *(i.robustness for i in calm.interventions),
+    ]
+    assert all(n.keeps_rank and not n.unverified_links for n in notes)
+
+
+@FAST
+@given(cases(), st.data())
+def test_excluded_options_never_appear_among_recommendations(
+    pair: tuple[Ontology, Case], data: st.DataObject
+) -> None:
+    onto, case = pair
+    options = [e.id for kind in (Kind.FUNCTION, Kind.POLICY, Kind.TECHNIQUE) for e in onto.of_kind(kind)]
+    chosen = data.draw(st.lists(st.sampled_from(options), max_size=12, unique=True))
+    case = dataclasses.replace(case, exclusions=tuple(Exclusion(o, "not acceptable") for o in sorted(chosen)))
+    plan = make_plan(case, onto, top=93)
+    out = set(chosen)
+    recommended = {
+        *plan.selected,
+        *(p.id for p in plan.policies),
+        *(t.id for t in plan.techniques),
+        *(t for f in plan.functions for t in f.techniques),
+        *(f for p in plan.policies for f in p.functions),
+    }
+    for chain in plan.barriers:
+        recommended.update(chain.recommended)
+        recommended.update(t.id for t in chain.other_techniques)
+        for function in chain.functions:
+            recommended.add(function.id)
+            recommended.update(t.id for t in function.techniques)
+    for intervention in plan.interventions:
+        recommended.update(intervention.functions)
+        recommended.update(t.id for t in intervention.techniques)
+        recommended.update(p.id for p in intervention.policies)
+    assert not recommended & out
+    assert {e.id for e in plan.excluded} == out
+    for policy in plan.policies:
+        assert policy.candidate and (not policy.common or set(policy.functions) == set(plan.selected))
+
+
+@FAST
+@given(cases())
+def test_with_one_function_left_common_equals_candidate(pair: tuple[Ontology, Case]) -> None:
     onto, case = pair
     plan = make_plan(case, onto)
-    addressable = {b for f in plan.functions for b in f.barriers}
-    loaded = {b.id for b in plan.barriers if b.kind != "enabler" and b.load > 0}
-    assert set(plan.bundle.covered) == addressable & loaded
-    assert len({s.id for s in plan.bundle.functions}) == len(plan.bundle.functions)
+    if not plan.selected:
+        return
+    keep = plan.selected[0]
+    others = [f.id for f in onto.of_kind(Kind.FUNCTION) if f.id != keep]
+    case = dataclasses.replace(case, exclusions=tuple(Exclusion(f, "APEASE") for f in others))
+    narrowed = make_plan(case, onto)
+    assert narrowed.selected == [keep]
+    assert narrowed.policies
+    assert all(p.common == p.candidate for p in narrowed.policies)

@@ -5,15 +5,16 @@ intervention functions that can change it and the behaviour change techniques th
 function, named in the style of the BCT Ontology (BCTO). This script maps every row to combmap
 ids: the COM-B sub-domain to one of the six components, the function name to an `if:` id
 ("Rule-making" is CACTIS's name for Restriction), and the BCT name to BCTTv1 codes through the
-BCTO cross-references in the HBCP crosswalk, by exact label match after normalisation. Nothing is
-matched fuzzily: rows that do not match are listed in docs/cactis-unmapped.md and counted in the
-set's note.
+reviewed crosswalk tools/data/cactis-bcttv1-crosswalk.csv: one row per CACTIS technique name,
+with the code(s), a match type (exact, same, narrower, broader, none) and a note. A name missing
+from the crosswalk stops the import, so no row is lost to wording; rows whose match is 'none' are
+listed in docs/cactis-unmapped.md and counted in the set's note.
 
 Usage:
-    python tools/import_cactis.py XLSX CROSSWALK
+    python tools/import_cactis.py XLSX [CROSSWALK]
 
-XLSX is "CACTIS_v1_7_2_BCT_Reference v19.xlsx"; CROSSWALK is bcto_bcttv1_crosswalk.csv. Output
-paths are relative to the repository holding this script. The output is deterministic.
+XLSX is "CACTIS_v1_7_2_BCT_Reference v19.xlsx"; CROSSWALK defaults to the reviewed file above.
+Output paths are relative to the repository holding this script. The output is deterministic.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 OUT_YAML = REPO / "ontology" / "links" / "cactis-component-technique.yaml"
 OUT_UNMAPPED = REPO / "docs" / "cactis-unmapped.md"
+CROSSWALK = REPO / "tools" / "data" / "cactis-bcttv1-crosswalk.csv"
+#: Match types of the crosswalk: how the CACTIS technique relates to the BCTTv1 technique(s).
+MATCHES = ("exact", "same", "narrower", "broader", "none")
 
 SHEET = "BCT Reference List"
 TARGET_SHEET = "COM-B Quick Reference"
@@ -102,19 +106,23 @@ def bct_sort_key(code: str) -> tuple[int, int]:
     return int(group), int(number)
 
 
-def read_crosswalk(path: Path) -> tuple[dict[str, list[str]], set[str]]:
-    """Map normalised BCTO labels to BCTTv1 codes; also return labels that map only outside v1."""
-    codes: dict[str, set[str]] = defaultdict(set)
-    outside: dict[str, set[str]] = defaultdict(set)
+def read_crosswalk(path: Path) -> dict[str, tuple[list[str], str, str]]:
+    """Map CACTIS technique names to (BCTTv1 codes, match type, note) from the reviewed file."""
+    out: dict[str, tuple[list[str], str, str]] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         for record in csv.DictReader(handle):
-            key = normalise(record["bcto_label"])
-            if record["in_bcttv1_93"].strip().lower() == "true":
-                codes[key].add(record["bcttv1_code"].strip())
-            else:
-                outside[key].add(record["bcttv1_code"].strip())
-    mapped = {key: sorted(value, key=bct_sort_key) for key, value in codes.items()}
-    return mapped, set(outside) - set(mapped)
+            match = record["match"].strip()
+            if match not in MATCHES:
+                raise SystemExit(f"{path}: {record['cactis_name']!r}: unknown match {match!r}")
+            codes = [c.strip() for c in record["bcttv1_codes"].split(";") if c.strip()]
+            if (match == "none") != (not codes):
+                raise SystemExit(f"{path}: {record['cactis_name']!r}: codes and match disagree")
+            out[record["cactis_name"].strip()] = (
+                sorted(codes, key=bct_sort_key),
+                match,
+                record["note"],
+            )
+    return out
 
 
 def read_rows(path: Path) -> tuple[list[Row], dict[str, int]]:
@@ -141,40 +149,48 @@ def read_rows(path: Path) -> tuple[list[Row], dict[str, int]]:
 
 
 def build(
-    rows: list[Row], targets: dict[str, int], crosswalk: dict[str, list[str]], outside: set[str]
+    rows: list[Row], targets: dict[str, int], crosswalk: dict[str, tuple[list[str], str, str]]
 ) -> tuple[list[dict[str, Any]], list[Unmapped]]:
     """Map rows to links (deduplicated on from, via, to) and collect the rows left unmapped."""
+    missing = sorted({row.name for row in rows} - set(crosswalk))
+    if missing:
+        raise SystemExit(f"CACTIS names missing from the crosswalk: {missing}; review and add them")
     notes: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    matches: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     unmapped: list[Unmapped] = []
     for row in rows:
         target_no = targets.get(row.target)
         component = COMPONENTS.get(row.subdomain.lower())
         function = FUNCTIONS.get(row.function.lower())
-        key = normalise(row.name)
+        codes, match, why = crosswalk[row.name]
         if component is None:
             unmapped.append(Unmapped(row, target_no, f"unknown sub-domain {row.subdomain!r}"))
             continue
         if function is None:
             unmapped.append(Unmapped(row, target_no, f"unknown function {row.function!r}"))
             continue
-        if key not in crosswalk:
-            reason = (
-                "BCTO label maps only to 4.5, which is not a BCTTv1 technique"
-                if key in outside
-                else "no BCTO label matches exactly"
-            )
-            unmapped.append(Unmapped(row, target_no, reason))
+        if match == "none":
+            unmapped.append(Unmapped(row, target_no, f"crosswalk: no BCTTv1 technique ({why})"))
             continue
         label = f"T{target_no}" if target_no is not None else "T?"
-        text = f"CACTIS row {row.number}, target {label} '{row.target}': '{row.name}'"
-        for code in crosswalk[key]:
+        text = f"CACTIS row {row.number}, target {label} '{row.target}': '{row.name}' ({match})"
+        for code in codes:
             notes[(component, function, f"bct:{code}")].append(text)
+            matches[(component, function, f"bct:{code}")].add(match)
     links = []
-    for (component, function, technique), texts in sorted(
+    for key, texts in sorted(
         notes.items(), key=lambda item: (item[0][0], item[0][1], bct_sort_key(item[0][2][4:]))
     ):
+        component, function, technique = key
+        found = [m for m in MATCHES if m in matches[key]]
         links.append(
-            {"from": component, "via": function, "to": technique, "note": "; ".join(texts)}
+            {
+                "from": component,
+                "via": function,
+                "to": technique,
+                "mapping": found[0],
+                "note": "; ".join(texts),
+            }
         )
     return links, unmapped
 
@@ -186,23 +202,28 @@ def write_yaml(links: list[dict[str, Any]], unmapped: list[Unmapped], total: int
         "Generated by tools/import_cactis.py from CACTIS v1.7.2 'BCT Reference List' "
         f"({total} rows). Each row pairs a COM-B target with an intervention function and a "
         "BCTO-style technique name; the sub-domain gives the component and 'Rule-making' is "
-        "read as Restriction. Technique names were mapped to BCTTv1 codes only where they equal "
-        "a BCTO label of the HBCP crosswalk after lower-casing and removing ' BCT', punctuation "
-        "and spaces; a BCTO class cross-referenced to several BCTTv1 codes gives one link per "
-        f"code. {mapped_rows} rows mapped, {len(unmapped)} did not and are listed in "
-        "docs/cactis-unmapped.md (no fuzzy matching). Identical (from, via, to) links were "
-        f"merged, giving {len(links)} links; each note names the CACTIS rows and targets. "
-        "CACTIS's 27 targets are R. West's refinement, not part of the published BCW. The "
-        "workbook states no licence: only these derived links are shipped."
+        "read as Restriction. Technique names are mapped to BCTTv1 codes through the reviewed "
+        "crosswalk tools/data/cactis-bcttv1-crosswalk.csv (every name is in it, with a match "
+        "type: exact = equals a BCTO label cross-referenced to the code; same = the same "
+        "technique in other words; narrower / broader = the CACTIS technique is a special case "
+        "of, or wider than, the BCTTv1 one; none = no BCTTv1 technique). A name mapped to "
+        f"several codes gives one link per code. {mapped_rows} rows mapped (95 under the earlier "
+        f"exact-label matching), {len(unmapped)} have no BCTTv1 technique and are listed in "
+        "docs/cactis-unmapped.md. Identical (from, via, to) links were merged, giving "
+        f"{len(links)} links; each link's 'mapping' is its closest match and its note names "
+        "the CACTIS rows, targets and match types. Secondary: CACTIS is R. West's refinement "
+        "of the BCW (27 targets), not the published BCW itself. The workbook states no "
+        "licence: only these derived links are shipped."
     )
     document = {
         "set": "cactis-component-technique",
         "relation": "component-technique",
         "title": "COM-B components to BCTs through intervention functions (CACTIS v1.7.2)",
-        "ref": "west-cactis",
-        "locator": "sheet 'BCT Reference List'",
-        "status": "secondary",
-        "profiles": ["bcw2011", "bcw2014"],
+        "lineage": ["cactis"],
+        "sources": [
+            {"ref": "west-cactis", "locator": "sheet 'BCT Reference List'", "read": "reproduction"}
+        ],
+        "profiles": ["bcw2011", "bcw2014", "bcw2014-disputed"],
         "note": note,
         "links": links,
     }
@@ -217,10 +238,10 @@ def write_unmapped(unmapped: list[Unmapped], total: int) -> None:
         "# CACTIS rows not mapped to BCTTv1",
         "",
         "Generated by `tools/import_cactis.py`; do not edit by hand. These rows of CACTIS v1.7.2",
-        "'BCT Reference List' name a technique that equals no BCTO label of the HBCP crosswalk",
-        "(exact match after lower-casing and removing ' BCT', punctuation and spaces), or whose",
-        "label maps only to the non-BCTTv1 code 4.5. They are left out of",
-        "`ontology/links/cactis-component-technique.yaml` rather than guessed.",
+        "'BCT Reference List' name a technique that the reviewed crosswalk",
+        "(`tools/data/cactis-bcttv1-crosswalk.csv`) matches to no BCTTv1 technique (match type",
+        "'none'; its note says why). They are left out of",
+        "`ontology/links/cactis-component-technique.yaml` rather than forced onto a code.",
         "",
         f"{len(unmapped)} of {total} rows.",
         "",
@@ -238,11 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the import and report the counts."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("xlsx", type=Path, help="CACTIS_v1_7_2_BCT_Reference v19.xlsx")
-    parser.add_argument("crosswalk", type=Path, help="bcto_bcttv1_crosswalk.csv")
+    parser.add_argument(
+        "crosswalk", type=Path, nargs="?", default=CROSSWALK, help="the reviewed crosswalk CSV"
+    )
     args = parser.parse_args(argv)
-    crosswalk, outside = read_crosswalk(args.crosswalk)
+    crosswalk = read_crosswalk(args.crosswalk)
     rows, targets = read_rows(args.xlsx)
-    links, unmapped = build(rows, targets, crosswalk, outside)
+    links, unmapped = build(rows, targets, crosswalk)
     write_yaml(links, unmapped, len(rows))
     write_unmapped(unmapped, len(rows))
     sys.stdout.write(

@@ -54,7 +54,7 @@ def plan(
     ontology: OntologyOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Rank intervention functions, policy categories and techniques for a case.
+    """Plan a case: drafted interventions, per-barrier chains, ranked functions, policies, techniques.
 
     Example: combmap plan cases/baxter-2020-cvso.yaml --format markdown -o plan.md
     """
@@ -118,30 +118,24 @@ def explain(
     item: Annotated[
         str,
         typer.Argument(
-            help="A function, policy or technique: id, label or alias.", show_default=False
+            help="Any id in the plan: a barrier, a domain or component, a function, policy, "
+            "technique or drafted intervention (id, label or alias).",
+            show_default=False,
         ),
     ],
     profile: ProfileOption = None,
     ontology: OntologyOption = None,
 ) -> None:
-    """Show why the plan ranks one item where it does: barriers, routes, links, sources.
+    """Show why the plan holds an item: a barrier's whole chain, or what flows through an item.
 
-    Example: combmap explain cases/baxter-2020-cvso.yaml enablement
+    Example: combmap explain cases/baxter-2020-cvso.yaml ds-business-skills
     """
-    from combmap.errors import UnknownIdError
     from combmap.plan import make_plan
     from combmap.render import explain_lines
-    from combmap.schema import Kind
 
     onto, loaded = _case(case, ontology)
-    entity = onto.resolve(item, (Kind.FUNCTION, Kind.POLICY, Kind.TECHNIQUE))
     result = make_plan(loaded, onto, profile=profile, top=93)
-    found = result.item(entity.id)
-    if found is None:
-        raise UnknownIdError(
-            f"{entity.label} ({entity.id}) addresses no barrier of this case in profile {result.profile!r}"
-        )
-    sys.stdout.write("\n".join(explain_lines(found, result, onto)) + "\n")
+    sys.stdout.write("\n".join(explain_lines(item, result, onto)) + "\n")
 
 
 @app.command()

@@ -1,0 +1,340 @@
+"""Per-barrier chains: a barrier's codes → COM-B components → candidate functions → techniques.
+
+This is the core of the method (docs/method.md, "Per-barrier chains"). Everything here depends
+only on a barrier's codes and the profile's links, so it is worked out once per distinct
+coding and reused: a plan costs one pass over the barriers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from combmap.case import Barrier
+from combmap.ontology import Link, Ontology, Profile, sort_key
+from combmap.schema import Relation, Status
+
+#: The guide's grades of a function → technique link, best first, then CACTIS's suggestion for
+#: a COM-B target, then "linked only to the barrier's domains". Lower tier sorts first.
+TIERS = {"most-frequent": 0, "less-frequent": 1, "listed": 2, "cactis": 3, None: 4}
+#: Domain → technique grades that count as evidence for, and those that count against.
+POSITIVE = frozenset({"link", "literature-link", None})
+NEGATIVE = frozenset({"non-link"})
+#: A domain → technique link whose source technique maps to the BCT only uncertainly.
+UNCERTAIN = "uncertain"
+
+PHYSICAL = "comb:physical-capability"
+PSYCHOLOGICAL = "comb:psychological-capability"
+SKILLS = "tdf:skills"
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    """What a chain depends on: the barrier's codes (and which Skills it means)."""
+
+    domains: tuple[str, ...]
+    components: tuple[str, ...]
+    skills: str | None
+
+    @classmethod
+    def of(cls, barrier: Barrier) -> Coding:
+        """The coding of a barrier."""
+        return cls(barrier.domains, barrier.components, barrier.skills)
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """A route to a function: via a TDF code or an uncovered COM-B code, and its link."""
+
+    via: str
+    code: str
+    link: Link
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A technique under a function for one coding, with what orders it."""
+
+    technique: str
+    grade: str | None
+    lineages: tuple[str, ...]
+    domains: tuple[str, ...]
+    links: tuple[Link, ...]
+
+    @property
+    def evidence(self) -> int:
+        """Independent sources linking it to the barrier's domains."""
+        return len(self.lineages)
+
+    def key(self) -> tuple[object, ...]:
+        """The order under a function: evidence for this barrier, then the list, then the code.
+
+        The evidence is read as how many of the barrier's own domains the technique is linked
+        to, then how many independent sources link it; then the guide's list for the function
+        (most frequently used first); then the BCTTv1 code.
+        """
+        return (-len(self.domains), -self.evidence, TIERS[self.grade], sort_key(self.technique))
+
+
+@dataclass(frozen=True, slots=True)
+class Skeleton:
+    """A coding's chain before APEASE: components, candidate functions and their techniques."""
+
+    components: tuple[str, ...]
+    notes: tuple[str, ...]
+    routes: dict[str, tuple[Path, ...]]
+    offers: dict[str, tuple[Offer, ...]]
+    withheld: dict[str, tuple[tuple[str, str], ...]]
+    domain_only: tuple[Offer, ...]
+
+
+class Index:
+    """A profile's links arranged for chains, optionally without some links (robustness)."""
+
+    def __init__(
+        self,
+        ontology: Ontology,
+        profile: Profile,
+        keep: Callable[[Link], bool] | None = None,
+    ) -> None:
+        self.ontology = ontology
+        self.profile = profile
+        links = [link for link in profile.links if keep is None or keep(link)]
+        self.lineage: dict[str, tuple[str, ...]] = {}
+        by: dict[Relation, dict[str, list[Link]]] = defaultdict(lambda: defaultdict(list))
+        self.cactis: dict[tuple[str, str], list[Link]] = defaultdict(list)
+        for link in links:
+            if link.relation == Relation.COMPONENT_TECHNIQUE:
+                if link.via:
+                    self.cactis[(link.source, link.via)].append(link)
+                continue
+            by[link.relation][link.source].append(link)
+        self.by = by
+        self.function_lists: dict[str, dict[str, list[Link]]] = defaultdict(lambda: defaultdict(list))
+        for function, out in by[Relation.FUNCTION_TECHNIQUE].items():
+            for link in out:
+                self.function_lists[function][link.target].append(link)
+        self._cache: dict[Coding, Skeleton] = {}
+
+    def out(self, relation: Relation, source: str) -> list[Link]:
+        """Links of a relation leaving an entity."""
+        return self.by[relation].get(source, [])
+
+    def lineages(self, link: Link) -> tuple[str, ...]:
+        """The independent evidence bases a link's set derives from."""
+        found = self.lineage.get(link.set)
+        if found is None:
+            link_set = self.ontology.link_sets.get(link.set)
+            declared = tuple(getattr(link_set, "lineage", ()) or ())
+            found = self.lineage[link.set] = declared or (link.ref,)
+        return found
+
+    def skeleton(self, coding: Coding) -> Skeleton:
+        """The chain of a coding, computed once."""
+        found = self._cache.get(coding)
+        if found is None:
+            found = self._cache[coding] = self._build(coding)
+        return found
+
+    # --- components ----------------------------------------------------------------------------
+
+    def components(self, coding: Coding) -> tuple[tuple[str, ...], tuple[str, ...], set[str]]:
+        """Components (coded and through domains), notes on rules applied, those domains cover."""
+        covered: set[str] = set()
+        notes: list[str] = []
+        for domain in coding.domains:
+            targets = [link.target for link in self.out(Relation.DOMAIN_COMPONENT, domain)]
+            if domain == SKILLS:
+                targets, note = _skills(coding, targets)
+                notes.append(note)
+            covered.update(targets)
+        return tuple(sorted(covered | set(coding.components))), tuple(notes), covered
+
+    # --- the chain -------------------------------------------------------------------------------
+
+    def _build(self, coding: Coding) -> Skeleton:
+        components, skills_notes, covered = self.components(coding)
+        notes = list(skills_notes)
+        routes: dict[str, list[Path]] = defaultdict(list)
+        for domain in coding.domains:
+            for link in self.out(Relation.DOMAIN_FUNCTION, domain):
+                routes[link.target].append(Path("tdf", domain, link))
+        uncovered = [c for c in coding.components if c not in covered]
+        # A domain without a TDF → function row (e.g. a profile without that table) falls back
+        # to its COM-B rows, so a TDF-coded barrier is never left with nothing to offer.
+        rowless = [d for d in coding.domains if not self.out(Relation.DOMAIN_FUNCTION, d)]
+        fallback = sorted(
+            {
+                link.target
+                for d in rowless
+                for link in self.out(Relation.DOMAIN_COMPONENT, d)
+                if d != SKILLS or link.target in covered
+            }
+            - set(uncovered)
+        )
+        for component in [*uncovered, *fallback]:
+            for link in self.out(Relation.COMPONENT_FUNCTION, component):
+                routes[link.target].append(Path("comb", component, link))
+        if fallback:
+            notes.append(
+                "no TDF → function row in this profile for "
+                + ", ".join(self.ontology[d].label for d in rowless)
+                + ": its COM-B components' functions are used"
+            )
+        evidence = self._domain_evidence(coding.domains)
+        offers: dict[str, tuple[Offer, ...]] = {}
+        withheld: dict[str, tuple[tuple[str, str], ...]] = {}
+        listed_anywhere: set[str] = set()
+        for function in sorted(routes, key=sort_key):
+            found, held = self._offers(function, coding, components, evidence, routes[function])
+            offers[function] = found
+            withheld[function] = held
+            listed_anywhere.update(o.technique for o in found)
+            listed_anywhere.update(t for t, _ in held)
+        domain_only = tuple(
+            sorted(
+                (
+                    Offer(t, None, lineages, doms, links)
+                    for t, (lineages, doms, links, _) in evidence.items()
+                    if lineages and t not in listed_anywhere
+                ),
+                key=Offer.key,
+            )
+        )
+        return Skeleton(
+            components=components,
+            notes=tuple(notes),
+            routes={f: tuple(sorted(p, key=_path_key)) for f, p in routes.items()},
+            offers=offers,
+            withheld=withheld,
+            domain_only=domain_only,
+        )
+
+    def _domain_evidence(
+        self, domains: Iterable[str]
+    ) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[Link, ...], tuple[Link, ...]]]:
+        """Per technique: independent lineages for, domains, positive links, and links against."""
+        positive: dict[str, list[Link]] = defaultdict(list)
+        negative: dict[str, list[Link]] = defaultdict(list)
+        for domain in domains:
+            for link in self.out(Relation.DOMAIN_TECHNIQUE, domain):
+                # A source technique mapped to this BCT with an uncertain code is not evidence
+                # that the source meant this BCT (combmap's rule; the link is still shown).
+                if getattr(link, "mapping", None) == UNCERTAIN:
+                    continue
+                if link.grade in POSITIVE:
+                    positive[link.target].append(link)
+                elif link.grade in NEGATIVE:
+                    negative[link.target].append(link)
+        out = {}
+        for technique in sorted({*positive, *negative}, key=sort_key):
+            links = sorted(positive.get(technique, []))
+            out[technique] = (
+                _independent(self.lineages(link) for link in links),
+                tuple(sorted({link.source for link in links}, key=sort_key)),
+                tuple(links),
+                tuple(sorted(negative.get(technique, []))),
+            )
+        return out
+
+    def _offers(
+        self,
+        function: str,
+        coding: Coding,
+        components: tuple[str, ...],
+        evidence: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[Link, ...], tuple[Link, ...]]],
+        paths: list[Path],
+    ) -> tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]]:
+        """Techniques under a function for a coding, and those withheld with the reason."""
+        grades: dict[str, tuple[str | None, list[Link]]] = {}
+        for technique, links in self.function_lists.get(function, {}).items():
+            best = min((link.grade or "listed" for link in links), key=lambda g: TIERS.get(g, 2))
+            grades[technique] = (best, sorted(links))
+        for component in components:
+            for link in self.cactis.get((component, function), []):
+                grade, links = grades.get(link.target, ("cactis", []))
+                grades[link.target] = (grade, sorted({*links, link}))
+        # Techniques linked to a domain through which this function was reached are offered
+        # under it even when the guide's list for the function does not hold them.
+        tdf_domains = {p.code for p in paths if p.via == "tdf"}
+        for technique, (lineages, doms, _, _) in evidence.items():
+            if lineages and technique not in grades and tdf_domains.intersection(doms):
+                grades[technique] = (None, [])
+        offers = []
+        held = []
+        for technique, (grade, links) in grades.items():
+            lineages, doms, for_links, against = evidence.get(technique, ((), (), (), ()))
+            if not lineages and against:
+                held.append((technique, _against(against, self.ontology)))
+                continue
+            offers.append(Offer(technique, grade, lineages, doms, (*links, *for_links)))
+        return (
+            tuple(sorted(offers, key=Offer.key)),
+            tuple(sorted(held, key=lambda h: sort_key(h[0]))),
+        )
+
+
+def _skills(coding: Coding, targets: list[str]) -> tuple[list[str], str]:
+    """Skills means physical or psychological capability by the barrier's code or construct."""
+    coded = [c for c in coding.components if c in (PHYSICAL, PSYCHOLOGICAL)]
+    if coded:
+        return [c for c in targets if c in coded] or coded, (
+            "Skills read as " + " and ".join(_CAPABILITY[c] for c in coded) + " (the barrier's COM-B code)"
+        )
+    if coding.skills == "physical":
+        return [PHYSICAL], "Skills read as physical capability (coded as physical skills)"
+    if coding.skills == "cognitive":
+        return [PSYCHOLOGICAL], (
+            "Skills read as psychological capability (coded as cognitive and interpersonal skills)"
+        )
+    return [PSYCHOLOGICAL], (
+        "Skills read as psychological capability (cognitive and interpersonal skills): combmap's "
+        "default when neither a COM-B code nor the construct says which; code "
+        "physical-capability for physical skills"
+    )
+
+
+_CAPABILITY = {PHYSICAL: "physical capability", PSYCHOLOGICAL: "psychological capability"}
+
+
+def _independent(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """Count overlapping sources once.
+
+    A set derived from several lineages counts only when none of them is already counted, and
+    then as one.
+    """
+    singles: set[str] = set()
+    multiples: list[tuple[str, ...]] = []
+    for group in groups:
+        if len(group) == 1:
+            singles.add(group[0])
+        elif group:
+            multiples.append(tuple(sorted(group)))
+    counted = sorted(singles)
+    seen = set(singles)
+    for group in sorted(set(multiples)):
+        if seen.isdisjoint(group):
+            counted.append("+".join(group))
+            seen.update(group)
+    return tuple(counted)
+
+
+def _against(links: tuple[Link, ...], ontology: Ontology) -> str:
+    names = sorted({(link.ref, ontology[link.source].label) for link in links})
+    parts = [f"{_source_name(ref)} finds no link between {domain} and this technique" for ref, domain in names]
+    return "; ".join(parts)
+
+
+def _source_name(ref: str) -> str:
+    return "TaTT" if ref.startswith(("johnston2021", "tatt", "carey2019", "connell2019")) else ref
+
+
+def _path_key(path: Path) -> tuple[object, ...]:
+    return (path.via != "tdf", sort_key(path.code), path.link)
+
+
+def unverified(links: Iterable[Link]) -> bool:
+    """True when one of the links is unverified."""
+    return any(link.status == Status.UNVERIFIED for link in links)
+

@@ -1,0 +1,319 @@
+"""The plan as data: what every renderer reads (JSON schema `combmap.plan/2`).
+
+Links are stored once, in `Plan.links`, keyed by `LinkRef.key`; every route and technique
+names the keys it rests on, so the JSON grows with the barriers, not barriers × items.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Version of the plan's JSON shape; bump on any incompatible change.
+PLAN_SCHEMA = "combmap.plan/2"
+#: Plans with more barriers than this are written as compact JSON.
+COMPACT_ABOVE = 500
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
+
+
+class SourceRef(_Out):
+    """One source a link was read in."""
+
+    ref: str = Field(description="Reference key in the ontology's references.")
+    locator: str | None = Field(None, description="Table, row or page.")
+    read: str | None = Field(None, description="What was read: primary, reproduction, ...")
+
+
+class LinkRef(_Out):
+    """One published link, with its sources and how sure we are of the data."""
+
+    key: str = Field(description="Its key in Plan.links (short; numbered as the plan meets it).")
+    id: str = Field(description="Stable name: set:source>target (@function for CACTIS).")
+    relation: str
+    source: str
+    target: str
+    via: str | None = None
+    grade: str | None = None
+    status: str = Field(description="verified, secondary or unverified (data, not strength).")
+    set: str
+    lineage: list[str] = Field(description="The independent evidence bases of its set.")
+    sources: list[SourceRef]
+
+
+class Robustness(_Out):
+    """Whether an item's place holds without the unverified links (shown, never scored)."""
+
+    rank_without_unverified: int | None = Field(
+        description="Its rank when unverified links are removed; null when it drops out."
+    )
+    keeps_rank: bool
+    stays_in_top: bool = Field(description="Still within the plan's top N without them.")
+    unverified_links: list[str] = Field(description="Keys of the unverified links it rests on.")
+    note: str = Field(description="The same, in a sentence.")
+
+
+class Route(_Out):
+    """How a barrier reaches a function: one of its codes, then the published link."""
+
+    via: str = Field(description="tdf (a TDF code) or comb (a COM-B code no TDF code covers).")
+    code: str = Field(description="The barrier's code the route starts from.")
+    link: str = Field(description="Key into Plan.links of the code → function link.")
+
+
+class ChainTechnique(_Out):
+    """A technique offered for one barrier under one of its functions."""
+
+    id: str
+    grade: str | None = Field(
+        description="How the function's list holds it: most-frequent, less-frequent, listed, "
+        "cactis (for this COM-B target), or null (linked only to the barrier's domains)."
+    )
+    evidence: int = Field(
+        description="Independent sources that link it to the barrier's own domains."
+    )
+    links: list[str] = Field(
+        description="Keys into Plan.links of the function and domain links behind it."
+    )
+
+
+class ChainFunction(_Out):
+    """A candidate function for one barrier, and the techniques under it."""
+
+    id: str
+    apease: str | None = Field(None, description="'unsure' when a judgement says not sure.")
+    routes: list[Route]
+    techniques: list[ChainTechnique] = Field(
+        description="Its first techniques for this barrier (settings.per_barrier), in order."
+    )
+
+
+class Withheld(_Out):
+    """A technique not offered for a barrier, and why."""
+
+    id: str
+    function: str
+    reason: str
+
+
+class DomainTechnique(_Out):
+    """Linked to the barrier's domains, but under none of its selected functions: not offered."""
+
+    id: str
+    evidence: int
+    links: list[str]
+
+
+class Chain(_Out):
+    """One barrier (or enabler) through the method: domains → components → functions → techniques."""
+
+    id: str
+    text: str
+    kind: str = Field(description="barrier, enabler or both.")
+    load: float = Field(description="weight × frequency (enablers: × enabler_weight).")
+    group: str | None
+    domains: list[str]
+    components: list[str]
+    functions: list[ChainFunction]
+    recommended: list[str] = Field(
+        description="Its first techniques across selected functions, in order (top per_barrier)."
+    )
+    other_techniques: list[DomainTechnique] = Field(default_factory=list)
+    withheld: list[Withheld] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="Rules applied to its codes.")
+
+
+class RankedFunction(_Out):
+    """A candidate function, ranked by the load of the barriers it addresses."""
+
+    id: str
+    label: str
+    rank: int
+    tie: bool
+    score: float = Field(description="Σ load of the barriers it addresses.")
+    barriers: list[str]
+    enablers: list[str]
+    apease: str | None = None
+    techniques: list[str] = Field(description="Its most-offered techniques, in order.")
+    policies: list[str] = Field(description="Policy categories that can deliver it.")
+    robustness: Robustness
+
+
+class RankedPolicy(_Out):
+    """A policy category over the selected functions."""
+
+    id: str
+    label: str
+    rank: int
+    tie: bool
+    score: float = Field(description="Σ load of the barriers its selected functions address.")
+    barriers: list[str]
+    functions: list[str] = Field(description="Selected functions it can deliver.")
+    common: bool = Field(description="Serves every selected function.")
+    candidate: bool = Field(description="Serves at least one selected function.")
+    apease: str | None = None
+    links: list[str]
+    robustness: Robustness
+
+
+class RankedTechnique(_Out):
+    """A technique over the selected functions, ranked by the barriers it is offered for."""
+
+    id: str
+    label: str
+    rank: int
+    tie: bool
+    score: float = Field(description="Σ load of the barriers that have it among their first.")
+    barriers: list[str]
+    functions: list[str]
+    evidence: int = Field(description="Barriers where domain evidence supports it.")
+    apease: str | None = None
+    robustness: Robustness
+
+
+class InterventionTechnique(_Out):
+    """A technique of a drafted intervention and how many of its barriers it serves."""
+
+    id: str
+    label: str
+    function: str
+    barriers: int
+    evidence: int
+
+
+class InterventionPolicy(_Out):
+    """A policy category that can deliver a drafted intervention's functions."""
+
+    id: str
+    label: str
+    common: bool = Field(description="Serves every function of the intervention.")
+
+
+class Intervention(_Out):
+    """A drafted intervention strategy, like a row of Baxter & Fancourt 2020 Table 2."""
+
+    id: str
+    title: str
+    title_generated: bool = Field(description="False when the case file renamed it.")
+    rank: int
+    tie: bool
+    target: str = Field(description="The TDF domain (or COM-B component) it targets.")
+    barriers: list[str]
+    enablers: list[str] = Field(description="Enablers in the same domain, to build on.")
+    score: float = Field(description="Σ load of its barriers.")
+    functions: list[str]
+    techniques: list[InterventionTechnique]
+    policies: list[InterventionPolicy]
+    links: list[str] = Field(description="Keys of the links on its routes.")
+    robustness: Robustness
+
+
+class Excluded(_Out):
+    """An option the case's APEASE judgements rule out: shown once, never recommended."""
+
+    id: str
+    label: str
+    kind: str
+    reason: str
+    criteria: list[str]
+
+
+class Priority(_Out):
+    """A TDF domain or COM-B component ranked as the TDF guide judges importance."""
+
+    id: str
+    label: str
+    rank: int
+    tie: bool
+    frequency: int = Field(description="Times raised: Σ frequency (1 per entry without counts).")
+    elaboration: int = Field(description="Distinct themes (or entries) behind it.")
+    conflicting: bool = Field(description="Raised both as a barrier and as an enabler.")
+    barriers: list[str]
+    enablers: list[str]
+    load: float
+
+
+class Priorities(_Out):
+    """Domains and components in order of importance."""
+
+    domains: list[Priority]
+    components: list[Priority]
+
+
+class Rule(_Out):
+    """A rule the plan applied: the BCW step it implements, or combmap's own."""
+
+    id: str
+    step: str = Field(description="BCW step (Michie, Atkins & West 2014), or 'combmap'.")
+    text: str
+    own: bool = Field(description="True for a rule combmap adds (a tie-break, a cut-off).")
+
+
+class Settings(_Out):
+    """The options the plan depends on."""
+
+    enabler_weight: float
+    top: int
+    per_barrier: int
+
+
+class Plan(_Out):
+    """An intervention plan: per-barrier chains, drafted interventions, ranked options."""
+
+    schema_: str = Field(PLAN_SCHEMA, alias="schema")
+    case: dict[str, str]
+    ontology: str
+    profile: str
+    settings: Settings
+    rules: list[Rule]
+    interventions: list[Intervention]
+    barriers: list[Chain]
+    selected: list[str] = Field(description="Candidate functions APEASE leaves in, by rank.")
+    functions: list[RankedFunction]
+    policies: list[RankedPolicy]
+    techniques: list[RankedTechnique]
+    priorities: Priorities
+    excluded: list[Excluded]
+    links: dict[str, LinkRef]
+    labels: dict[str, str] = Field(description="Label of every entity the plan names.")
+    robustness: str = Field(description="What the unverified links change, in a sentence.")
+    warnings: list[str]
+
+    model_config = ConfigDict(
+        frozen=True, populate_by_name=True, defer_build=True, extra="forbid"
+    )
+
+    def to_json(self) -> str:
+        """Serialise to the documented JSON, byte-stable for the same input.
+
+        Indented up to `COMPACT_ABOVE` barriers; larger plans are written without indentation,
+        which keeps a big plan's file about a third of the size.
+        """
+        indent = None if len(self.barriers) > COMPACT_ABOVE else 2
+        return self.model_dump_json(by_alias=True, indent=indent) + "\n"
+
+    def item(
+        self, item_id: str
+    ) -> RankedFunction | RankedPolicy | RankedTechnique | Intervention | Chain | None:
+        """Find a ranked function, policy, technique, drafted intervention or barrier by id."""
+        items: tuple[
+            RankedFunction | RankedPolicy | RankedTechnique | Intervention | Chain, ...
+        ] = (
+            *self.functions,
+            *self.policies,
+            *self.techniques,
+            *self.interventions,
+            *self.barriers,
+        )
+        for item in items:
+            if item.id == item_id:
+                return item
+        return None
+
+    def barrier(self, barrier_id: str) -> Chain | None:
+        """A barrier's chain by id."""
+        for chain in self.barriers:
+            if chain.id == barrier_id:
+                return chain
+        return None

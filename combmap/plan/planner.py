@@ -1,0 +1,771 @@
+"""From a validated case to a plan: chains, selection, ranking, drafted interventions.
+
+The numbers come from `Outcome`, computed twice: with every link of the profile and without
+its unverified links. The first is the plan; the second only feeds the robustness notes, so
+link status is shown and tested but never changes a score.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from combmap.case import Barrier, Case
+from combmap.ontology import Link, Ontology, Profile, sort_key
+from combmap.plan.chains import Coding, Index, Offer, Path, Skeleton
+from combmap.plan.models import (
+    Chain,
+    ChainFunction,
+    ChainTechnique,
+    DomainTechnique,
+    Excluded,
+    Intervention,
+    InterventionPolicy,
+    InterventionTechnique,
+    LinkRef,
+    Plan,
+    Priorities,
+    Priority,
+    RankedFunction,
+    RankedPolicy,
+    RankedTechnique,
+    Robustness,
+    Route,
+    Settings,
+    SourceRef,
+    Withheld,
+)
+from combmap.plan.rules import RULES
+from combmap.plan.selection import Selection, selection
+from combmap.schema import BarrierKind, Relation, Status
+
+#: Techniques per barrier that count as offered for it (combmap's cut-off, stated in the plan).
+PER_BARRIER = 5
+#: Techniques listed with each drafted intervention.
+INTERVENTION_TECHNIQUES = 5
+#: "Top" for the robustness of functions, policy categories and interventions.
+ROBUST_TOP = 3
+#: The wheel's order (Michie, van Stralen & West 2011, Table 1): the stated tie-break.
+WHEEL = {
+    f"if:{name}": i
+    for i, name in enumerate(
+        "education persuasion incentivisation coercion training restriction "
+        "environmental-restructuring modelling enablement".split()
+    )
+}
+POLICY_ORDER = {
+    f"policy:{name}": i
+    for i, name in enumerate(
+        "communication-marketing guidelines fiscal-measures regulation legislation "
+        "environmental-social-planning service-provision".split()
+    )
+}
+
+
+def _wheel(entity_id: str) -> tuple[object, ...]:
+    order = WHEEL.get(entity_id, POLICY_ORDER.get(entity_id))
+    return (0, order) if order is not None else (1, sort_key(entity_id))
+
+
+def _round(value: float) -> float:
+    return round(value, 6)
+
+
+# --- the numbers -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Ranked:
+    id: str
+    score: float
+    barriers: list[str]
+    enablers: list[str] = field(default_factory=list)
+    rank: int = 0
+    tie: bool = False
+
+
+@dataclass
+class _Tally:
+    """A technique or intervention technique: barriers it serves and how."""
+
+    score: float = 0.0
+    barriers: list[str] = field(default_factory=list)
+    functions: set[str] = field(default_factory=set)
+    evidence: int = 0
+    best: tuple[object, ...] = ()
+
+
+def _rank(items: list[_Ranked], tiebreak: Callable[[str], tuple[object, ...]]) -> list[_Ranked]:
+    """Order by score, then barriers addressed; equal on both is a tie (one rank)."""
+    items.sort(key=lambda i: (-_round(i.score), -len(i.barriers), tiebreak(i.id)))
+    for position, item in enumerate(items):
+        previous = items[position - 1] if position else None
+        same = previous is not None and (_round(previous.score), len(previous.barriers)) == (
+            _round(item.score),
+            len(item.barriers),
+        )
+        item.rank = previous.rank if same and previous else position + 1
+        if same and previous:
+            item.tie = previous.tie = True
+    return items
+
+
+@dataclass
+class Outcome:
+    """Every number of a plan, for one index (all links, or without the unverified ones)."""
+
+    case: Case
+    index: Index
+    chosen: Selection
+    per_barrier: int
+    kinds: dict[str, BarrierKind] = field(init=False)
+    loads: dict[str, float] = field(init=False)
+    skeletons: dict[str, Skeleton] = field(init=False)
+    functions: list[_Ranked] = field(init=False)
+    order: dict[str, int] = field(init=False)
+    offered: dict[str, dict[str, list[Offer]]] = field(init=False)
+    recommended: dict[str, list[Offer]] = field(init=False)
+    techniques: list[_Ranked] = field(init=False)
+    tallies: dict[str, _Tally] = field(init=False)
+    policies: list[_Ranked] = field(init=False)
+    policy_links: dict[str, dict[str, Link]] = field(init=False)
+    interventions: list[_Ranked] = field(init=False)
+    groups: dict[str, _Group] = field(init=False)
+
+    def __post_init__(self) -> None:
+        case = self.case
+        self.kinds = {b.id: b.kind for b in case.barriers}
+        self.loads = {
+            b.id: b.load * (case.enabler_weight if b.kind == BarrierKind.ENABLER else 1.0)
+            for b in case.barriers
+        }
+        self.skeletons = {b.id: self.index.skeleton(Coding.of(b)) for b in case.barriers}
+        self._functions()
+        self.offered = {}
+        self.recommended = {}
+        for barrier in case.barriers:
+            self._offer(barrier)
+        self._techniques()
+        self._policies()
+        self._interventions()
+
+    @property
+    def selected(self) -> list[str]:
+        """Candidate functions left in by APEASE, by rank."""
+        return [f.id for f in self.functions]
+
+    def _functions(self) -> None:
+        reached: dict[str, _Ranked] = {}
+        for barrier in self.case.barriers:
+            for function in self.skeletons[barrier.id].routes:
+                if not self.chosen.allows(function):
+                    continue
+                item = reached.setdefault(function, _Ranked(function, 0.0, [], []))
+                item.score += self.loads[barrier.id]
+                (item.enablers if barrier.kind == BarrierKind.ENABLER else item.barriers).append(
+                    barrier.id
+                )
+        self.functions = _rank(list(reached.values()), _wheel)
+        self.order = {f.id: position for position, f in enumerate(self.functions)}
+
+    def _offer(self, barrier: Barrier) -> None:
+        skeleton = self.skeletons[barrier.id]
+        by_function: dict[str, list[Offer]] = {}
+        merged: dict[str, Offer] = {}
+        for function in sorted(
+            (f for f in skeleton.routes if f in self.order), key=self.order.__getitem__
+        ):
+            offers = [o for o in skeleton.offers[function] if self.chosen.allows(o.technique)]
+            by_function[function] = offers
+            for offer in offers:
+                if offer.technique not in merged or offer.key() < merged[offer.technique].key():
+                    merged[offer.technique] = offer
+        self.offered[barrier.id] = by_function
+        self.recommended[barrier.id] = sorted(merged.values(), key=Offer.key)[: self.per_barrier]
+
+    def _techniques(self) -> None:
+        tallies: dict[str, _Tally] = defaultdict(_Tally)
+        for barrier in self.case.barriers:
+            load = self.loads[barrier.id]
+            for offer in self.recommended[barrier.id]:
+                tally = tallies[offer.technique]
+                tally.score += load
+                if barrier.kind != BarrierKind.ENABLER:
+                    tally.barriers.append(barrier.id)
+                    tally.evidence += offer.evidence > 0
+                tally.functions.update(
+                    f
+                    for f, offers in self.offered[barrier.id].items()
+                    if any(o.technique == offer.technique for o in offers)
+                )
+        self.tallies = dict(tallies)
+        self.techniques = _rank(
+            [
+                _Ranked(t, tally.score, tally.barriers)
+                for t, tally in tallies.items()
+                if tally.barriers or tally.score
+            ],
+            lambda t: (-self.tallies[t].evidence, sort_key(t)),
+        )
+
+    def _policies(self) -> None:
+        links: dict[str, dict[str, Link]] = defaultdict(dict)
+        for function in self.functions:
+            for link in self.index.out(Relation.FUNCTION_POLICY, function.id):
+                if self.chosen.allows(link.target):
+                    links[link.target][function.id] = link
+        served: dict[str, set[str]] = {}
+        for function in self.functions:
+            served[function.id] = set(function.barriers) | set(function.enablers)
+        items = []
+        for policy, by_function in links.items():
+            barriers = set().union(*(served[f] for f in by_function))
+            items.append(
+                _Ranked(
+                    policy,
+                    sum(self.loads[b] for b in sorted(barriers)),
+                    sorted(b for b in barriers if self.kinds[b] != BarrierKind.ENABLER),
+                )
+            )
+        self.policy_links = dict(links)
+        self.policies = _rank(items, _wheel)
+
+    def _interventions(self) -> None:
+        groups: dict[str, _Group] = {}
+        for barrier in self.case.barriers:
+            skeleton = self.skeletons[barrier.id]
+            for function, paths in skeleton.routes.items():
+                if function not in self.order:
+                    continue
+                for path in paths:
+                    group = groups.setdefault(path.code, _Group(path.code))
+                    group.functions.add(function)
+                    group.paths.append(path)
+                    if barrier.kind == BarrierKind.ENABLER:
+                        group.enablers.add(barrier.id)
+                    else:
+                        group.barriers.add(barrier.id)
+        for group in groups.values():
+            for barrier_id in sorted(group.barriers):
+                for function in sorted(group.functions, key=sort_key):
+                    for offer in self.offered[barrier_id].get(function, [])[: self.per_barrier]:
+                        tally = group.techniques.setdefault((offer.technique, function), _Tally())
+                        tally.barriers.append(barrier_id)
+                        tally.evidence += offer.evidence > 0
+                        tally.best = min(tally.best or offer.key(), offer.key())
+        self.groups = {code: g for code, g in groups.items() if g.barriers}
+        self.interventions = _rank(
+            [
+                _Ranked(
+                    code,
+                    sum(self.loads[b] for b in sorted(g.barriers)),
+                    sorted(g.barriers),
+                    sorted(g.enablers),
+                )
+                for code, g in self.groups.items()
+            ],
+            sort_key,
+        )
+        # Interventions rank by barriers addressed first (Baxter & Fancourt 2020, Table 2).
+        self.interventions.sort(key=lambda i: (-len(i.barriers), -_round(i.score), sort_key(i.id)))
+        _rerank(self.interventions)
+
+
+@dataclass
+class _Group:
+    code: str
+    functions: set[str] = field(default_factory=set)
+    barriers: set[str] = field(default_factory=set)
+    enablers: set[str] = field(default_factory=set)
+    paths: list[Path] = field(default_factory=list)
+    techniques: dict[tuple[str, str], _Tally] = field(default_factory=dict)
+
+
+def _rerank(items: list[_Ranked]) -> None:
+    for position, item in enumerate(items):
+        previous = items[position - 1] if position else None
+        same = previous is not None and (len(previous.barriers), _round(previous.score)) == (
+            len(item.barriers),
+            _round(item.score),
+        )
+        item.tie = False
+        item.rank = previous.rank if same and previous else position + 1
+    for position, item in enumerate(items):
+        if position and items[position - 1].rank == item.rank:
+            item.tie = items[position - 1].tie = True
+
+
+# --- indexes, cached per ontology and profile -----------------------------------------------
+
+_INDEXES: list[tuple[Ontology, Profile, bool, Index]] = []
+
+
+def index_for(ontology: Ontology, profile: Profile, *, verified_only: bool = False) -> Index:
+    """The chain index of a profile (without its unverified links when asked), reused."""
+    for onto, prof, strict, index in _INDEXES:
+        if onto is ontology and prof is profile and strict == verified_only:
+            return index
+    keep = (lambda link: link.status != Status.UNVERIFIED) if verified_only else None
+    index = Index(ontology, profile, keep)
+    _INDEXES.insert(0, (ontology, profile, verified_only, index))
+    del _INDEXES[8:]
+    return index
+
+
+def outcome(
+    case: Case,
+    ontology: Ontology,
+    *,
+    profile: str | None = None,
+    per_barrier: int = PER_BARRIER,
+    verified_only: bool = False,
+) -> Outcome:
+    """The numbers of a case's plan, without the explanations (aggregate's fast path)."""
+    chosen = ontology.profile(profile or case.profile)
+    case = replace(case, barriers=tuple(sorted(case.barriers, key=lambda b: b.id)))
+    index = index_for(ontology, chosen, verified_only=verified_only)
+    return Outcome(case, index, selection(case, ontology), per_barrier)
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+
+def make_plan(
+    case: Case,
+    ontology: Ontology,
+    *,
+    profile: str | None = None,
+    top: int = 10,
+    per_barrier: int = PER_BARRIER,
+) -> Plan:
+    """Per-barrier chains, drafted interventions and ranked options for a case, with reasons.
+
+    Args:
+        case: a case from `load_case`.
+        ontology: the ontology the case was resolved against.
+        profile: link-set profile; defaults to the case's, then the ontology's default.
+        top: techniques kept overall and under each function.
+        per_barrier: techniques per barrier that count as offered for it.
+
+    Raises:
+        UnknownIdError: the profile does not exist.
+    """
+    main = outcome(case, ontology, profile=profile, per_barrier=per_barrier)
+    strict = outcome(
+        case, ontology, profile=profile, per_barrier=per_barrier, verified_only=True
+    )
+    return _Writer(main, strict, ontology, top).plan()
+
+
+class _Writer:
+    """Turns the numbers into the plan model, with routes, links and robustness notes."""
+
+    def __init__(self, main: Outcome, strict: Outcome, ontology: Ontology, top: int) -> None:
+        self.main = main
+        self.strict = strict
+        self.onto = ontology
+        self.top = top
+        self.case = main.case
+        self.links: dict[str, LinkRef] = {}
+        self.numbers: dict[Link, str] = {}
+        self.by_id = {b.id: b for b in self.case.barriers}
+
+    def label(self, entity_id: str) -> str:
+        return self.onto[entity_id].label
+
+    def key(self, link: Link) -> str:
+        """The link's key in Plan.links, registering it."""
+        key = self.numbers.get(link)
+        if key is None:
+            key = self.numbers[link] = f"L{len(self.numbers) + 1}"
+            self.links[key] = _link_ref(key, link, self.main.index.lineages(link))
+        return key
+
+    def keys(self, links: Iterable[Link]) -> list[str]:
+        return sorted({self.key(link) for link in links})
+
+    def robustness(
+        self, item_id: str, rank: int, alternative: list[_Ranked], top: int, links: Iterable[Link]
+    ) -> Robustness:
+        alt = next((i.rank for i in alternative if i.id == item_id), None)
+        weak = sorted({self.key(link) for link in links if link.status == Status.UNVERIFIED})
+        keeps = alt == rank
+        stays = alt is not None and alt <= top
+        if alt is None:
+            note = "drops out without the unverified links"
+        elif keeps:
+            note = f"keeps rank {rank} without the unverified links"
+        else:
+            note = f"rank {rank} → {alt} without the unverified links"
+        if weak:
+            note += f"; rests on {len(weak)} unverified link{'s' * (len(weak) != 1)}"
+        return Robustness(
+            rank_without_unverified=alt,
+            keeps_rank=keeps,
+            stays_in_top=stays,
+            unverified_links=weak,
+            note=note,
+        )
+
+    # --- sections ------------------------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        main = self.main
+        chains = [self.chain(b) for b in self.case.barriers]
+        functions = [self.function(f) for f in main.functions]
+        policies = [self.policy(p) for p in main.policies]
+        techniques = [self.technique(t) for t in main.techniques[: self.top]]
+        interventions = [self.intervention(i) for i in main.interventions]
+        excluded = [
+            Excluded(
+                id=option,
+                label=self.label(option),
+                kind=self.onto[option].kind.value,
+                reason=exclusion.reason,
+                criteria=list(exclusion.criteria),
+            )
+            for option, exclusion in main.chosen.excluded.items()
+        ]
+        return Plan(
+            case={"id": self.case.id, "title": self.case.info.title},
+            ontology=self.onto.version,
+            profile=main.index.profile.name,
+            settings=Settings(
+                enabler_weight=self.case.enabler_weight,
+                top=self.top,
+                per_barrier=main.per_barrier,
+            ),
+            rules=list(RULES),
+            interventions=interventions,
+            barriers=chains,
+            selected=main.selected,
+            functions=functions,
+            policies=policies,
+            techniques=techniques,
+            priorities=self.priorities(),
+            excluded=excluded,
+            links=self.links,
+            labels=self.labels(chains, excluded),
+            robustness=self.summary(functions, interventions, techniques),
+            warnings=self.warnings(),
+        )
+
+    def chain(self, barrier: Barrier) -> Chain:
+        main = self.main
+        skeleton = main.skeletons[barrier.id]
+        functions = []
+        for function, offers in main.offered[barrier.id].items():
+            techniques = [
+                ChainTechnique(
+                    id=o.technique, grade=o.grade, evidence=o.evidence, links=self.keys(o.links)
+                )
+                for o in offers[: main.per_barrier]
+            ]
+            functions.append(
+                ChainFunction(
+                    id=function,
+                    apease=main.chosen.mark(function),
+                    routes=[
+                        Route(via=p.via, code=p.code, link=self.key(p.link))
+                        for p in skeleton.routes[function]
+                    ],
+                    techniques=techniques,
+                )
+            )
+        listed = {o.technique for offers in main.offered[barrier.id].values() for o in offers}
+        withheld = [
+            Withheld(id=t, function=f, reason=reason)
+            for f in main.offered[barrier.id]
+            for t, reason in skeleton.withheld.get(f, ())
+            if main.chosen.allows(t)
+        ]
+        return Chain(
+            id=barrier.id,
+            text=barrier.text,
+            kind=barrier.kind.value,
+            load=_round(main.loads[barrier.id]),
+            group=barrier.group,
+            domains=list(barrier.domains),
+            components=list(skeleton.components),
+            functions=functions,
+            recommended=[o.technique for o in main.recommended[barrier.id]],
+            other_techniques=[
+                DomainTechnique(id=o.technique, evidence=o.evidence, links=self.keys(o.links))
+                for o in skeleton.domain_only
+                if o.technique not in listed and main.chosen.allows(o.technique)
+            ],
+            withheld=withheld,
+            notes=list(skeleton.notes),
+        )
+
+    def _route_links(self, function: str, barriers: Iterable[str]) -> list[Link]:
+        return [
+            p.link
+            for b in barriers
+            for p in self.main.skeletons[b].routes.get(function, ())
+        ]
+
+    def function(self, item: _Ranked) -> RankedFunction:
+        main = self.main
+        totals: dict[str, float] = defaultdict(float)
+        for barrier_id in item.barriers + item.enablers:
+            for offer in main.offered[barrier_id].get(item.id, [])[: main.per_barrier]:
+                totals[offer.technique] += main.loads[barrier_id] or 0.0
+        ordered = sorted(totals, key=lambda t: (-_round(totals[t]), sort_key(t)))
+        return RankedFunction(
+            id=item.id,
+            label=self.label(item.id),
+            rank=item.rank,
+            tie=item.tie,
+            score=_round(item.score),
+            barriers=item.barriers,
+            enablers=item.enablers,
+            apease=main.chosen.mark(item.id),
+            techniques=ordered[: self.top],
+            policies=sorted(
+                (p for p, by in main.policy_links.items() if item.id in by), key=_wheel
+            ),
+            robustness=self.robustness(
+                item.id,
+                item.rank,
+                self.strict.functions,
+                ROBUST_TOP,
+                self._route_links(item.id, item.barriers + item.enablers),
+            ),
+        )
+
+    def policy(self, item: _Ranked) -> RankedPolicy:
+        by_function = self.main.policy_links[item.id]
+        selected = set(self.main.selected)
+        links = list(by_function.values())
+        return RankedPolicy(
+            id=item.id,
+            label=self.label(item.id),
+            rank=item.rank,
+            tie=item.tie,
+            score=_round(item.score),
+            barriers=item.barriers,
+            functions=sorted(by_function, key=self.main.order.__getitem__),
+            common=set(by_function) == selected,
+            candidate=True,
+            apease=self.main.chosen.mark(item.id),
+            links=self.keys(links),
+            robustness=self.robustness(
+                item.id, item.rank, self.strict.policies, ROBUST_TOP, links
+            ),
+        )
+
+    def technique(self, item: _Ranked) -> RankedTechnique:
+        main = self.main
+        tally = main.tallies[item.id]
+        links = [
+            link
+            for b in tally.barriers
+            for o in main.recommended[b]
+            if o.technique == item.id
+            for link in o.links
+        ]
+        return RankedTechnique(
+            id=item.id,
+            label=self.label(item.id),
+            rank=item.rank,
+            tie=item.tie,
+            score=_round(item.score),
+            barriers=item.barriers,
+            functions=sorted(tally.functions, key=lambda f: main.order.get(f, 99)),
+            evidence=tally.evidence,
+            apease=main.chosen.mark(item.id),
+            robustness=self.robustness(
+                item.id, item.rank, self.strict.techniques, self.top, links
+            ),
+        )
+
+    def intervention(self, item: _Ranked) -> Intervention:
+        main = self.main
+        group = main.groups[item.id]
+        functions = sorted(group.functions, key=main.order.__getitem__)
+        ranked = sorted(
+            group.techniques.items(),
+            key=lambda kv: (-len(kv[1].barriers), -kv[1].evidence, kv[1].best),
+        )
+        techniques = []
+        seen: set[str] = set()
+        for (technique, function), tally in ranked:
+            if technique in seen:
+                continue
+            seen.add(technique)
+            techniques.append(
+                InterventionTechnique(
+                    id=technique,
+                    label=self.label(technique),
+                    function=function,
+                    barriers=len(tally.barriers),
+                    evidence=tally.evidence,
+                )
+            )
+        by_policy: dict[str, set[str]] = defaultdict(set)
+        for policy, links in main.policy_links.items():
+            by_policy[policy].update(f for f in links if f in group.functions)
+        policies = [
+            InterventionPolicy(
+                id=p, label=self.label(p), common=by_policy[p] == set(functions)
+            )
+            for p in sorted(by_policy, key=_wheel)
+            if by_policy[p]
+        ]
+        titles = dict(self.case.titles)
+        intervention_id = "int:" + item.id.split(":", 1)[-1]
+        title = titles.get(intervention_id)
+        route_links = [p.link for p in group.paths]
+        return Intervention(
+            id=intervention_id,
+            title=title or self.title(item.id, functions),
+            title_generated=title is None,
+            rank=item.rank,
+            tie=item.tie,
+            target=item.id,
+            barriers=item.barriers,
+            enablers=item.enablers,
+            score=_round(item.score),
+            functions=functions,
+            techniques=techniques[:INTERVENTION_TECHNIQUES],
+            policies=policies,
+            links=self.keys(route_links),
+            robustness=self.robustness(
+                item.id, item.rank, self.strict.interventions, ROBUST_TOP, route_links
+            ),
+        )
+
+    def title(self, target: str, functions: list[str]) -> str:
+        names = [self.label(f) for f in functions]
+        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return f"{joined} for {self.label(target).lower()}"
+
+    def labels(self, chains: list[Chain], excluded: list[Excluded]) -> dict[str, str]:
+        """Every entity the plan names, with its label, in id order."""
+        named: set[str] = {e.id for e in excluded}
+        for chain in chains:
+            named.update(chain.domains, chain.components, chain.recommended)
+            for function in chain.functions:
+                named.add(function.id)
+                named.update(t.id for t in function.techniques)
+            named.update(t.id for t in chain.other_techniques)
+            named.update(t.id for t in chain.withheld)
+        for link in self.links.values():
+            named.update(e for e in (link.source, link.target, link.via) if e)
+        return {e: self.label(e) for e in sorted(named, key=sort_key)}
+
+    def priorities(self) -> Priorities:
+        domains: dict[str, list[Barrier]] = defaultdict(list)
+        components: dict[str, list[Barrier]] = defaultdict(list)
+        for barrier in self.case.barriers:
+            for domain in barrier.domains:
+                domains[domain].append(barrier)
+            for component in self.main.skeletons[barrier.id].components:
+                components[component].append(barrier)
+        return Priorities(
+            domains=self._priorities(domains), components=self._priorities(components)
+        )
+
+    def _priorities(self, groups: dict[str, list[Barrier]]) -> list[Priority]:
+        rows = [(*priority_key(bs), entity, bs) for entity, bs in groups.items()]
+        rows.sort(key=lambda r: (-r[0], -r[1], -int(r[2]), sort_key(r[3])))
+        keys = [(r[0], r[1], r[2]) for r in rows]
+        first: dict[tuple[int, int, bool], int] = {}
+        for position, key in enumerate(keys):
+            first.setdefault(key, position + 1)
+        counts: dict[tuple[int, int, bool], int] = defaultdict(int)
+        for key in keys:
+            counts[key] += 1
+        return [
+            Priority(
+                id=entity,
+                label=self.label(entity),
+                rank=first[(frequency, elaboration, conflicting)],
+                tie=counts[(frequency, elaboration, conflicting)] > 1,
+                frequency=frequency,
+                elaboration=elaboration,
+                conflicting=conflicting,
+                barriers=sorted(b.id for b in bs if b.kind != BarrierKind.ENABLER),
+                enablers=sorted(b.id for b in bs if b.kind != BarrierKind.BARRIER),
+                load=_round(sum(b.load for b in bs)),
+            )
+            for frequency, elaboration, conflicting, entity, bs in rows
+        ]
+
+    def summary(
+        self,
+        functions: list[RankedFunction],
+        interventions: list[Intervention],
+        techniques: list[RankedTechnique],
+    ) -> str:
+        weak = sum(1 for link in self.links.values() if link.status == Status.UNVERIFIED.value)
+        if not weak:
+            return "No item rests on an unverified link."
+        moved = [
+            *(f.label for f in functions if not f.robustness.keeps_rank),
+            *(i.title for i in interventions if not i.robustness.keeps_rank),
+            *(t.label for t in techniques if not t.robustness.keeps_rank),
+        ]
+        head = f"{weak} unverified link{'s' * (weak != 1)} behind this plan"
+        if not moved:
+            return f"{head}; without them every function, intervention and top technique keeps its rank."
+        shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
+        return f"{head}; without them these change rank: {shown}."
+
+    def warnings(self) -> list[str]:
+        out = []
+        addressed = {b for f in self.main.functions for b in f.barriers}
+        for barrier in self.case.barriers:
+            if barrier.kind != BarrierKind.ENABLER and barrier.id not in addressed:
+                out.append(
+                    f"barrier {barrier.id!r} is addressed by no selected intervention function "
+                    f"in profile {self.main.index.profile.name!r} (after APEASE)"
+                )
+        known = {"int:" + code.split(":", 1)[-1] for code in self.main.groups}
+        for intervention_id, _ in self.case.titles:
+            if intervention_id not in known:
+                close = sorted(known)
+                out.append(
+                    f"options.interventions names {intervention_id!r}, which this plan does not "
+                    f"draft (drafted: {', '.join(close) or 'none'})"
+                )
+        return out
+
+
+def priority_key(barriers: list[Barrier]) -> tuple[int, int, bool]:
+    """The TDF guide's importance: frequency, elaboration, conflicting evidence."""
+    kinds = {b.kind for b in barriers}
+    conflicting = BarrierKind.BOTH in kinds or {BarrierKind.BARRIER, BarrierKind.ENABLER} <= kinds
+    return (
+        sum(b.frequency or 1 for b in barriers),
+        len({b.theme or b.id for b in barriers}),
+        conflicting,
+    )
+
+
+def _link_ref(key: str, link: Link, lineage: tuple[str, ...]) -> LinkRef:
+    sources = getattr(link, "sources", None)
+    refs = (
+        [
+            SourceRef(ref=s.ref, locator=s.locator, read=getattr(s, "read", None))
+            for s in sources
+        ]
+        if sources
+        else [SourceRef(ref=link.ref, locator=link.locator)]
+    )
+    via = f"@{link.via}" if link.via and link.relation == Relation.COMPONENT_TECHNIQUE else ""
+    return LinkRef(
+        key=key,
+        id=f"{link.set}:{link.source}{via}>{link.target}",
+        lineage=list(lineage),
+        relation=link.relation.value,
+        source=link.source,
+        target=link.target,
+        via=link.via,
+        grade=link.grade,
+        status=link.status.value,
+        set=link.set,
+        sources=refs,
+    )
