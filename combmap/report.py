@@ -604,3 +604,35 @@ def cited_keys(plan: Plan) -> list[str]:
 
 
 __all__ = ["CSS", "build_report", "cited_keys", "plan_docx", "plan_html", "plan_report_markdown", "sanitize_svg"]
+
+
+def plain_plan_lines(plan: Plan, ontology: Ontology, *, count: int = 5) -> list[str]:
+    """The plan in plain words, for an organisation lead at the terminal (`plan --plain`).
+
+    Technical names stay in brackets; options the case's APEASE judgements rule out are
+    counted, not named (they are not recommended); options judged 'not sure' are marked.
+    """
+    lines = ["What could help, in plain words:"]
+    for item in plan.interventions[:count]:
+        title = item.title if not item.title_generated else plain_title(ontology, item.target, item.functions)
+        rank = f"={item.rank}" if item.tie else str(item.rank)
+        examples = "; ".join(t.label for t in item.techniques[:2])
+        lines.append(f"{rank}. {title} ({len(item.barriers)} barrier{'s' * (len(item.barriers) != 1)})")
+        if examples:
+            lines.append(f"   For example: {examples}.")
+    unsure = [f for f in plan.functions if f.apease] + [p for p in plan.policies if p.apease]
+    lines.append("")
+    lines.append("Kinds of help, most useful first:")
+    for function in plan.functions:
+        mark = " (you were not sure about this)" if function.apease else ""
+        words = plain_label(ontology, function.id)
+        lines.append(f"  - {words[:1].upper()}{words[1:]} ({function.label}){mark}")
+    if unsure:
+        lines.append("")
+        lines.append("Not sure: " + ", ".join(f"{plain_label(ontology, u.id)} ({u.label})" for u in unsure) + ". Talk these through before you rely on them.")
+    if plan.excluded:
+        lines.append("")
+        lines.append(f"You ruled out {len(plan.excluded)} option{'s' * (len(plan.excluded) != 1)}; the plan leaves {'them' if len(plan.excluded) != 1 else 'it'} out.")
+    lines.append("")
+    lines.append("The full plan, with the method's terms: combmap plan FILE --technical")
+    return [plain(line) if line.strip() else "" for line in lines]

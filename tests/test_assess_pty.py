@@ -233,6 +233,12 @@ def test_apease_step_rules_out_coercion_and_marks_not_sure(tmp_path: Path, onto:
     assert result.exit_code == 0, result.output
     ranked = result.output.split("Excluded", 1)[0]
     assert "Coercion" not in ranked
+    # The plan of a self-assessment is in plain words by default, and never names Coercion.
+    result = CliRunner().invoke(app, ["plan", str(tmp_path / "org.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "Coercion" not in result.output and "penalise" not in result.output.casefold()
+    assert "(Enablement) (you were not sure about this)" in result.output
+    assert "You ruled out 1 option" in result.output
 
 
 def test_apease_step_resumes_where_it_stopped(tmp_path: Path) -> None:
