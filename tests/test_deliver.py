@@ -13,6 +13,7 @@ from combmap import Ontology, load_case, make_plan
 from combmap import diagram as dg
 from combmap.document import Table
 from combmap.glossary import glossary, plain_label, plain_name
+from combmap.pdf import find_browser
 from combmap.report import build_report, plan_docx, plan_html
 from combmap.schema import Kind
 
@@ -22,9 +23,9 @@ from .hostile import write_hostile_case
 
 CASE_FILES = sorted(CASES.glob("*.yaml"))
 BAXTER = CASES / "baxter-2020-cvso.yaml"
-CHROMIUM = Path("/usr/bin/chromium")
-HAVE_CHROMIUM = CHROMIUM.exists() or bool(os.environ.get("CI"))
-NEEDS_CHROMIUM = pytest.mark.skipif(not HAVE_CHROMIUM, reason="/usr/bin/chromium is missing (apt-get install chromium; CI installs it)")
+CHROMIUM = Path(find_browser() or "chromium")
+HAVE_CHROMIUM = find_browser() is not None or bool(os.environ.get("CI"))
+NEEDS_CHROMIUM = pytest.mark.skipif(not HAVE_CHROMIUM, reason="no Chromium on PATH (apt-get install chromium; CI installs it)")
 
 
 def _glossary_ids(document: object) -> set[str]:
