@@ -12,8 +12,6 @@ item is exactly the sum of its scores in the per-case plans.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from collections import Counter
@@ -526,9 +524,8 @@ _CSV_COLUMNS = (
 
 def to_csv(data: dict[str, Any]) -> str:
     """One row per item and priority, for spreadsheets; `section` says which table."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, _CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    from combmap.tabular import csv_text
+
     sections = (
         ("domain", data["priorities"]["domains"]),
         ("component", data["priorities"]["components"]),
@@ -536,17 +533,16 @@ def to_csv(data: dict[str, Any]) -> str:
         ("policy", data["policies"]),
         ("technique", data["techniques"]),
     )
-    for section, rows in sections:
-        for row in rows:
-            writer.writerow({"section": section, **{k: _csv_cell(v) for k, v in row.items()}})
-    return buffer.getvalue()
+    rows: list[list[object]] = [list(_CSV_COLUMNS)]
+    for section, items in sections:
+        for item in items:
+            cells = {"section": section, **item}
+            rows.append([_csv_value(cells.get(column, "")) for column in _CSV_COLUMNS])
+    return csv_text(rows)
 
 
-def _csv_cell(value: object) -> object:
-    """Keep spreadsheets from reading a label as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+def _csv_value(value: object) -> object:
+    return "" if value is None else value
 
 
 def _score(value: float) -> str:
@@ -555,7 +551,7 @@ def _score(value: float) -> str:
 
 def to_markdown(data: dict[str, Any], *, top: int = 10) -> str:
     """A report of the sector-level priorities and plan."""
-    from combmap.render import md_escape
+    from combmap.render import md_code, md_escape
 
     out: list[str] = []
     add = out.append
@@ -563,8 +559,8 @@ def to_markdown(data: dict[str, Any], *, top: int = 10) -> str:
     add("")
     add(
         f"{data['cases']} case(s) aggregated ({data['barriers']} barriers, {data['enablers']} "
-        f"enablers); {data['skipped']} input(s) skipped. Ontology {data['ontology']}; profiles: "
-        + ", ".join(f"`{name}` × {count}" for name, count in data["profiles"].items())
+        f"enablers); {data['skipped']} input(s) skipped. Ontology {md_escape(data['ontology'])}; profiles: "
+        + ", ".join(f"{md_code(name)} × {count}" for name, count in data["profiles"].items())
         + "."
     )
     add("")
@@ -621,16 +617,17 @@ def to_markdown(data: dict[str, Any], *, top: int = 10) -> str:
 
 def tables(data: dict[str, Any], *, top: int = 10) -> list[RenderableType]:
     """The aggregate as rich tables for a terminal; all text escaped for rich markup."""
-    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
-    from combmap.render import plain
+    from combmap.terminal import clean, markup
+
+
 
     out: list[RenderableType] = [
         Text.assemble(
             ("Sector-level priorities and plan", "bold"),
-            f"\n{data['cases']} cases, {data['skipped']} skipped · ontology {data['ontology']}",
+            f"\n{data['cases']} cases, {data['skipped']} skipped · ontology {clean(data['ontology'])}",
         )
     ]
     for title, key in (("TDF domains", "domains"), ("COM-B components", "components")):
@@ -640,7 +637,7 @@ def tables(data: dict[str, Any], *, top: int = 10) -> list[RenderableType]:
         for p in data["priorities"][key]:
             table.add_row(
                 str(p["rank"]),
-                escape(plain(p["label"])),
+                markup(p["label"]),
                 str(p["organisations"]),
                 f"{p['share']:.0%}",
                 str(p["as_enabler"]),
@@ -662,7 +659,7 @@ def tables(data: dict[str, Any], *, top: int = 10) -> list[RenderableType]:
         for row in data[key][:limit]:
             cells = [
                 str(row["rank"]),
-                escape(plain(row["label"])),
+                markup(row["label"]),
                 str(row["organisations"]),
                 f"{row['share']:.0%}",
                 _score(row["score"]),

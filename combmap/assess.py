@@ -8,14 +8,13 @@ file it writes. Nothing here prints or prompts: the CLI does the talking.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from combmap.case import Case
-from combmap.errors import AssessmentError, Issue
+from combmap.errors import AssessmentError, InputError, Issue
 from combmap.ontology import Ontology, Question, QuestionBank
 from combmap.plan import Plan, Priority
 from combmap.schema import (
@@ -39,7 +38,7 @@ from combmap.schema import (
     Section,
     validation_issues,
 )
-from combmap.yamlio import Document, parse_yaml, read_text, write_atomic
+from combmap.yamlio import Document, decode_text, parse_yaml, read_bytes, read_text, write_atomic
 
 #: Format marker of the `assessment` key.
 FORMAT = "combmap.assessment/1"
@@ -94,6 +93,13 @@ def answer_hint(scale: ScaleModel) -> str:
 
 
 def _words(scale: ScaleModel) -> dict[str, Answer]:
+    return _scale_words(tuple(scale.points), scale.dont_know, scale.not_applicable)
+
+
+@lru_cache(maxsize=32)
+def _scale_words(points: tuple[str, ...], dont_know: str, not_applicable: str) -> dict[str, Answer]:
+    """The words that mean each answer (cached: a survey asks this once per cell)."""
+    scale = ScaleModel(points=list(points), dont_know=dont_know, not_applicable=not_applicable)
     words: dict[str, Answer] = {_norm(label): index + 1 for index, label in enumerate(scale.points)}
     words.update({"neither": 3, "neutral": 3})
     for word in ("d", "dk", "dont know", "dont-know", "unsure", "not sure", scale.dont_know):
@@ -551,6 +557,9 @@ def _case_document(
 
 def case_text(document: dict[str, Any], name: str) -> str:
     """The case file's YAML, with a header that tells its reader what to do next."""
+    from combmap.terminal import clean
+
+    name = clean(name)  # a newline or control character in a file name would break the YAML
     header = (
         "# A self-assessment made with `combmap assess`; the answers are kept under "
         "'assessment'.\n"
@@ -629,6 +638,73 @@ def merge(
         bank, existing, assessment, case_id=slugify(out.stem) or "self-assessment", title=title
     )
     return document, warnings
+
+
+# --- Files that hold answers -------------------------------------------------------------------
+
+
+def _held_responses(path: Path) -> list[dict[str, Any]] | None:
+    """The respondents a file holds answers for, or None when it is no answer file."""
+    try:
+        raw = read_bytes(path)
+        if b"assessment" not in raw:
+            return None
+        data = parse_yaml(decode_text(raw, str(path)), str(path)).data
+    except InputError:
+        return None
+    block = data.get("assessment") if isinstance(data, dict) else None
+    if not isinstance(block, dict):
+        return None
+    found = block.get("respondents")
+    return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+
+
+def _whose(responses: list[dict[str, Any]]) -> str:
+    names = [str(r.get("respondent") or "").strip() for r in responses]
+    named = [n for n in names if n]
+    if len(responses) <= 1:
+        return f"{named[0]}'s self-assessment answers" if named else "someone's self-assessment answers"
+    shown = ", ".join(named[:3]) if named else "unnamed people"
+    rest = len(responses) - min(len(named), 3)
+    return f"the self-assessment answers of {len(responses)} people ({shown}{f' and {rest} more' if rest else ''})"
+
+
+def answers_held(path: Path) -> str | None:
+    """Whose answers a file holds, in words ("Sam's self-assessment answers"), or None."""
+    responses = _held_responses(path)
+    return None if responses is None else _whose(responses)
+
+
+def check_merge_target(out: Path, paths: Sequence[Path], *, force: bool = False) -> None:
+    """Refuse a merge output that would lose answers; `force` replaces it anyway.
+
+    The output may replace an earlier merge of the same files (every respondent it holds came
+    from one of `paths`); it may not replace one person's file, a merge of other files, or a
+    file that is not a self-assessment at all, unless `force`.
+
+    Raises:
+        AssessmentError: the output is one of the inputs, a directory, or a file whose
+            answers (or other content) the merge would replace.
+    """
+    if any(out.resolve() == p.resolve() for p in paths):
+        raise AssessmentError(f"{out} is one of the files to merge; write the merge to a new file")
+    if out.is_dir():
+        raise AssessmentError(f"{out} is a directory; give the merged case a file name")
+    if force or not out.exists():
+        return
+    responses = _held_responses(out)
+    if responses is None:
+        raise AssessmentError(
+            f"{out} already exists and is not a self-assessment; choose another file name "
+            "(or --force to replace it)"
+        )
+    names = {p.name for p in paths}
+    if responses and all(r.get("source") in names for r in responses):
+        return  # an earlier merge of these same files: nothing is lost
+    raise AssessmentError(
+        f"{out} holds {_whose(responses)}, which the merge would replace; write the merge to a "
+        "new file, or use --force to replace it"
+    )
 
 
 # --- Answers files ---------------------------------------------------------------------------
@@ -756,21 +832,14 @@ def _count(issues: list[Issue]) -> str:
 
 
 def csv_rows(text: str) -> list[tuple[int, list[str]]]:
-    """Rows with the line each starts on; the delimiter (comma, semicolon, tab) is sniffed."""
+    """Rows with the line each starts on, in combmap's one CSV dialect (see tabular.py)."""
+    from combmap.errors import InputError
+    from combmap.tabular import csv_records
+
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    rows = []
-    start = 1
-    try:
-        for row in reader:
-            rows.append((start, row))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise AssessmentError(f"not readable as CSV near line {reader.line_num}: {error}") from None
-    return rows
+        return list(csv_records(text, "the file"))
+    except InputError as error:
+        raise AssessmentError(error.message, error.issues) from None
 
 
 def _answers_from_csv(text: str, file: str, bank: QuestionBank) -> AnswerSet:

@@ -18,18 +18,27 @@ from combmap.errors import CaseError, Issue, UnknownIdError
 from combmap.ontology import Ontology
 from combmap.schema import (
     BarrierKind,
+    BarrierModel,
     BehaviourModel,
     CaseFileModel,
     CaseInfoModel,
+    ExclusionModel,
     GroupModel,
     Judgement,
     Kind,
+    OptionsModel,
     validation_issues,
 )
-from combmap.yamlio import Document, parse_yaml, read_text
+from combmap.yamlio import Document, parse_yaml, paused_gc, read_text
 
 #: Kinds an exclusion or APEASE judgement may name.
 OPTION_KINDS = (Kind.FUNCTION, Kind.POLICY, Kind.TECHNIQUE)
+
+
+#: Problems listed per case file; the rest are counted ("... and 99,900 more problems").
+MAX_ISSUES = 100
+_CACHE_LIMIT = 100_000
+_RESOLVED: dict[int, tuple[Ontology, dict[tuple[str, tuple[Kind, ...]], tuple[str | None, str | None]]]] = {}
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,11 @@ def load_case(path: Path | str, ontology: Ontology) -> Case:
 
 def case_from_document(doc: Document, ontology: Ontology) -> Case:
     """Validate and resolve an already-parsed case document."""
+    with paused_gc():  # linear time on 100,000 barriers (see yamlio.paused_gc)
+        return _case_from_document(doc, ontology)
+
+
+def _case_from_document(doc: Document, ontology: Ontology) -> Case:
     if not isinstance(doc.data, dict):
         shape = "empty" if doc.data is None else f"a {type(doc.data).__name__}"
         issue = doc.issue(
@@ -113,8 +127,87 @@ def case_from_document(doc: Document, ontology: Ontology) -> Case:
         model = CaseFileModel.model_validate(doc.data)
     except ValidationError as error:
         issues = validation_issues(error, doc)
-        raise CaseError(f"{doc.file} is not a valid case ({_count(issues)})", issues) from None
+        # Every problem at once: check the codes of whatever parts are well-formed too, so a
+        # key typo does not hide the unknown codes until the next run.
+        try:
+            _resolve(_salvage(doc.data), doc, ontology)
+        except CaseError as more:
+            seen = {(i.line, i.path) for i in issues}
+            issues += [i for i in more.issues if (i.line, i.path) not in seen]
+        except Exception:
+            pass
+        raise CaseError(
+            f"{doc.file} is not a valid case ({_count(issues)})", issues, limit=MAX_ISSUES
+        ) from None
     return _resolve(model, doc, ontology)
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _salvage(data: dict[str, Any]) -> CaseFileModel:
+    """A best-effort model of a case that failed its schema, keeping list positions.
+
+    Only what the cross-reference checks read is kept (ids, codes, groups, options), and
+    only where it has the right type; the rest is left at defaults. Never validated.
+    """
+    def text(value: Any, default: str = "") -> str:
+        return value if isinstance(value, str) else default
+
+    def items(key: str) -> list[Any]:
+        value = data.get(key)
+        return value if isinstance(value, list) else []
+
+    groups = [
+        GroupModel.model_construct(id=text(g.get("id") if isinstance(g, dict) else None), label="")
+        for g in items("groups")
+    ]
+    barriers = []
+    for raw in items("barriers"):
+        raw = raw if isinstance(raw, dict) else {}
+        group = raw.get("group")
+        barriers.append(
+            BarrierModel.model_construct(
+                id=text(raw.get("id"), "?"),
+                text="",
+                kind=BarrierKind.BARRIER,
+                tdf=_strings(raw.get("tdf")),
+                comb=_strings(raw.get("comb")),
+                group=group if isinstance(group, str) else None,
+                weight=1.0,
+                frequency=None,
+                theme=None,
+                evidence=[],
+                locator=None,
+                notes=None,
+            )
+        )
+    found = data.get("options")
+    raw_options: dict[str, Any] = found if isinstance(found, dict) else {}
+    exclude = [
+        ExclusionModel.model_construct(id=text(e.get("id")), reason="", criteria=_strings(e.get("criteria")))
+        for e in raw_options.get("exclude", []) if isinstance(e, dict) and isinstance(e.get("id"), str)
+    ] if isinstance(raw_options.get("exclude"), list) else []
+    apease = raw_options.get("apease")
+    profile = raw_options.get("profile")
+    options = OptionsModel.model_construct(
+        profile=profile if isinstance(profile, str) else None,
+        enabler_weight=0.0,
+        exclude=exclude,
+        apease={
+            k: {c: j for c, j in v.items() if isinstance(c, str)}
+            for k, v in apease.items() if isinstance(k, str) and isinstance(v, dict)
+        } if isinstance(apease, dict) else {},
+    )
+    return CaseFileModel.model_construct(
+        case=CaseInfoModel.model_construct(id="", title=""),
+        behaviour=BehaviourModel.model_construct(target=""),
+        groups=groups,
+        barriers=barriers,
+        options=options,
+        assessment=None,
+    )
 
 
 def _count(issues: list[Issue]) -> str:
@@ -203,7 +296,9 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
         if option is not None:
             apease.append((option, tuple(sorted(resolved))))
     if issues:
-        raise CaseError(f"{doc.file} is not a valid case ({_count(issues)})", issues)
+        raise CaseError(
+            f"{doc.file} is not a valid case ({_count(issues)})", issues, limit=MAX_ISSUES
+        )
     return Case(
         info=model.case,
         behaviour=model.behaviour,
@@ -240,11 +335,33 @@ def _one(
     path: tuple[str | int, ...],
     issues: list[Issue],
 ) -> str | None:
-    try:
-        return ontology.resolve(text, kinds).id
-    except UnknownIdError as error:
-        issues.append(doc.issue(path, error.message))
-        return None
+    found = _resolved(text, kinds, ontology)
+    if found[1] is not None:
+        issues.append(doc.issue(path, found[1]))
+    return found[0]
+
+
+def _resolved(text: str, kinds: tuple[Kind, ...], ontology: Ontology) -> tuple[str | None, str | None]:
+    """(id, None) or (None, message), computed once per distinct code and ontology.
+
+    A case may repeat one code (or one misspelling) 100,000 times; the did-you-mean search
+    costs about a millisecond, so it runs once per distinct text (issue 13 item 9).
+    """
+    cache = _RESOLVED.get(id(ontology))
+    if cache is None or cache[0] is not ontology:
+        cache = (ontology, {})
+        _RESOLVED.clear()  # one ontology at a time: the CLI, aggregate workers and tests
+        _RESOLVED[id(ontology)] = cache
+    key = (text, kinds)
+    found = cache[1].get(key)
+    if found is None:
+        try:
+            found = (ontology.resolve(text, kinds).id, None)
+        except UnknownIdError as error:
+            found = (None, error.message)
+        if len(cache[1]) < _CACHE_LIMIT:
+            cache[1][key] = found
+    return found
 
 
 def _codes(

@@ -339,7 +339,7 @@ _PLANS = (
 
 def to_markdown(data: dict[str, Any]) -> str:
     """A report: shared and differing codes and themes, then how the plans differ."""
-    from combmap.render import md_escape
+    from combmap.render import md_code, md_escape
 
     labels = _side_labels(data)
     names = [side["id"] for side in data["sides"]]
@@ -348,7 +348,7 @@ def to_markdown(data: dict[str, Any]) -> str:
     add(f"# Comparison by {data['by']}: " + " vs ".join(md_escape(labels[n]) for n in names))
     add("")
     add(
-        f"Ontology {data['ontology']} · profile {', '.join(f'`{p}`' for p in data['profiles'])}"
+        f"Ontology {md_escape(data['ontology'])} · profile {', '.join(md_code(p) for p in data['profiles'])}"
         f" · top {data['top']}"
     )
     add("")
@@ -356,8 +356,8 @@ def to_markdown(data: dict[str, Any]) -> str:
     add("|---|---|---:|---:|---|")
     for side in data["sides"]:
         add(
-            f"| {md_escape(side['label'])} | `{side['id']}` | {side['barriers']} | "
-            f"{side['enablers']} | {', '.join(f'`{f}`' for f in side['selected'])} |"
+            f"| {md_escape(side['label'])} | {md_code(side['id'], table=True)} | {side['barriers']} | "
+            f"{side['enablers']} | {', '.join(md_code(f, table=True) for f in side['selected'])} |"
         )
     add("")
     add(
@@ -413,7 +413,7 @@ def to_markdown(data: dict[str, Any]) -> str:
         for r in rows:
             cells = " | ".join(_cell(r, n) for n in names)
             add(
-                f"| {md_escape(r['label'])} (`{r['id']}`) | {md_escape(_where(r, labels))} | {cells} |"
+                f"| {md_escape(r['label'])} ({md_code(r['id'], table=True)}) | {md_escape(_where(r, labels))} | {cells} |"
             )
     if data["warnings"]:
         add("")
@@ -426,19 +426,20 @@ def to_markdown(data: dict[str, Any]) -> str:
 
 def tables(data: dict[str, Any]) -> list[RenderableType]:
     """The comparison as rich tables; every label escaped for rich markup."""
-    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
-    from combmap.render import plain
+    from combmap.terminal import clean, markup
+
+
 
     labels = _side_labels(data)
     names = [side["id"] for side in data["sides"]]
     out: list[RenderableType] = [
         Text.assemble(
             (f"Comparison by {data['by']}: ", "bold"),
-            (" vs ".join(plain(labels[n]) for n in names), "bold"),
-            f"\nontology {data['ontology']} · top {data['top']} · B barrier, E enabler",
+            (" vs ".join(clean(labels[n]) for n in names), "bold"),
+            f"\nontology {clean(data['ontology'])} · top {data['top']} · B barrier, E enabler",
         )
     ]
 
@@ -449,9 +450,9 @@ def tables(data: dict[str, Any]) -> list[RenderableType]:
         if flag:
             result.add_column("opposed")
         for name in names:
-            result.add_column(escape(plain(labels[name])))
+            result.add_column(markup(labels[name]))
         for r in rows:
-            cells = [escape(plain(r.get("label", r["id"]))), escape(plain(_where(r, labels)))]
+            cells = [markup(r.get("label", r["id"])), markup(_where(r, labels))]
             if flag:
                 cells.append("yes" if r["opposed"] else "")
             result.add_row(*cells, *(_cell(r, n) for n in names))
@@ -466,7 +467,7 @@ def tables(data: dict[str, Any]) -> list[RenderableType]:
     for title, key in _PLANS:
         out.append(table(f"{title} in the top {data['top']}", data[key], False))
     for warning in data["warnings"]:
-        out.append(Text(f"Warning: {plain(warning)}", style="yellow"))
+        out.append(Text(f"Warning: {clean(warning)}", style="yellow"))
     return out
 
 

@@ -358,7 +358,12 @@ def diagram_model(
 
 
 def dot_id(key: str) -> str:
-    """A DOT/Mermaid-safe node id for a key: `tdf:knowledge` → `tdf_knowledge` (injective)."""
+    """A DOT/Mermaid-safe node id for a key: `tdf:knowledge` → `tdf_knowledge` (injective).
+
+    Every key has a colon, so every id has an underscore after a lower-case prefix; the
+    diagram's own nodes (`headerPolicies`, `legend`, `legendNote0`, `caseTitle`) have none,
+    or (`legend_comb_...`) an underscore no key can produce, so an overlay id cannot collide.
+    """
     return key.replace(":", "_").replace("-", "H").replace(".", "D")
 
 
@@ -428,7 +433,7 @@ def plan_digraph(
         members = model.ordered(layer)
         if not members:
             continue
-        header = f"header_{layer}"
+        header = f"header{layer.capitalize()}"  # no "_": dot_id of an entity id always has one
         with dot.subgraph(name=f"layer_{layer}") as column:
             column.attr(rank="same")
             column.node(header, f"<<B>{LAYERS[layer]}</B>>", shape="plaintext", style="", fontsize="14", fontcolor=_INK)
@@ -543,7 +548,7 @@ def plan_mermaid(
     model = diagram_model(plan, ontology, top=top, focus=focus, layers=layers, date=date)
     out = ["flowchart LR"]
     add = out.append
-    add(f"  case_title[{_mermaid_label([*wrap(model.title, 60, 3), model.subtitle])}]:::title")
+    add(f"  caseTitle[{_mermaid_label([*wrap(model.title, 60, 3), model.subtitle])}]:::title")
     classes: dict[str, str] = {
         "title": "fill:#FFFFFF,stroke:#FFFFFF,color:#000000,font-size:15px",
         "neutral": f"fill:{_NEUTRAL_FILL},stroke:{_NEUTRAL_LINE},color:#000000",
@@ -580,7 +585,7 @@ def plan_mermaid(
         "Line width: weighted barriers through it",
     ]
     for index, text in enumerate(notes):
-        add(f"    legend_note{index}[{_mermaid_label(wrap(text, 40))}]:::neutral")
+        add(f"    legendNote{index}[{_mermaid_label(wrap(text, 40))}]:::neutral")
     add("  end")
     for component, colour in COMPONENT_COLOURS.items():
         classes.setdefault(f"c_{dot_id(component)}", f"fill:{colour},stroke:{colour},color:{_text_on(colour)}")

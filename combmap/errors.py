@@ -23,13 +23,31 @@ class Issue:
         return f"{where}: {self.message}"
 
 
+def _issue_order(issue: Issue) -> tuple[str, int, str, str]:
+    # An issue without a line (about the whole file) comes first; None never meets an int.
+    return (issue.file, -1 if issue.line is None else issue.line, issue.path, issue.message)
+
+
 class CombmapError(Exception):
     """Base class of every error combmap raises on purpose."""
 
-    def __init__(self, message: str, issues: list[Issue] | None = None) -> None:
+    def __init__(
+        self, message: str, issues: list[Issue] | None = None, *, limit: int | None = None
+    ) -> None:
+        """Keep the issues in file and line order; with `limit`, only the first `limit` of them.
+
+        When issues are left out, a last issue says how many (so 100,000 bad entries cost
+        neither minutes of output nor a screen of noise).
+        """
         super().__init__(message)
         self.message = message
-        self.issues: list[Issue] = sorted(issues or [])
+        ordered = sorted(issues or [], key=_issue_order)
+        if limit is not None and len(ordered) > limit:
+            rest = len(ordered) - limit
+            ordered = ordered[:limit]
+            more = f"... and {rest:,} more problem{'s' * (rest != 1)}; fix these and run again"
+            ordered.append(Issue(ordered[-1].file if ordered else "", None, "", more))
+        self.issues: list[Issue] = ordered
 
     def __str__(self) -> str:
         if not self.issues:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -564,8 +564,9 @@ def _lowest(*statuses: Status | None) -> Status | None:
     return max(given, key=STATUS_ORDER.index) if given else None
 
 
+@lru_cache(maxsize=65536)
 def sort_key(entity_id: str) -> tuple[Any, ...]:
-    """Sort ids naturally, so bct:2.1 < bct:10.1 and bctg:2 < bctg:10."""
+    """Sort ids naturally, so bct:2.1 < bct:10.1 and bctg:2 < bctg:10 (cached: ids repeat)."""
     parts = re.split(r"(\d+)", entity_id)
     return tuple(int(p) if p.isdigit() else p for p in parts)
 

@@ -17,6 +17,7 @@ import yaml
 from combmap.ontology import Entity, Link, Ontology
 from combmap.plan import Chain, Intervention, Plan, RankedFunction, RankedPolicy, RankedTechnique
 from combmap.plan.models import InterventionPolicy
+from combmap.terminal import clean, markup
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -26,14 +27,9 @@ if TYPE_CHECKING:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#!|<>&~$^])")
 
 
-# Characters that never belong in rendered text: C0/C1 controls (terminal escape sequences)
-# and bidirectional overrides, which could reorder what a reader sees (U+202E).
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def plain(text: str) -> str:
     """Untrusted text on one line, with control and bidi-override characters removed."""
-    return " ".join(_INVISIBLE.sub(" ", text).split())
+    return clean(text)
 
 
 def md_escape(text: str) -> str:
@@ -42,21 +38,29 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(lambda m: "&amp;" if m.group(1) == "&" else _md_char(m.group(1)), flat)
 
 
-def md_code(text: str) -> str:
-    """An inline code span that its content cannot close: the fence outgrows any backtick run."""
-    flat = plain(text)
-    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"
-
-
 def _md_char(char: str) -> str:
     if char == "<":
         return "&lt;"
     if char == ">":
         return "&gt;"
     return "\\" + char
+
+
+def md_code(text: str, *, table: bool = False) -> str:
+    """An inline code span that its content cannot close, on one line.
+
+    The fence is one backtick longer than the longest run of backticks inside, and padded with
+    spaces when the content starts or ends with a backtick, as CommonMark specifies; code spans
+    show their content literally, so no HTML or link can form. In a GFM table a `|` would still
+    end the cell, so `table=True` escapes it (the table parser removes the backslash).
+    """
+    flat = clean(text) or " "
+    runs = [len(run) for run in re.findall("`+", flat)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    if table:
+        flat = flat.replace("|", "\\|")
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def to_yaml(data: Any) -> str:
@@ -366,7 +370,6 @@ def reference_text(ref: Any) -> str:
 
 def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
     """The plan as rich tables for a terminal; untrusted text is filtered and escaped."""
-    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -375,7 +378,7 @@ def plan_tables(plan: Plan, ontology: Ontology) -> list[RenderableType]:
         for index, column in enumerate(header):
             out.add_column(column, justify="right" if index in right else "left")
         for row in rows:
-            out.add_row(*(escape(plain(cell)) for cell in row))
+            out.add_row(*(markup(cell) for cell in row))
         return out
 
     parts: list[RenderableType] = [
@@ -566,7 +569,13 @@ def link_record(link: Link) -> dict[str, Any]:
 
 
 def export_json(ontology: Ontology) -> str:
-    """The whole ontology as JSON: nodes and links."""
+    """The whole ontology as networkx node-link JSON (`networkx.node_link_graph(data)` reads it).
+
+    The keys are networkx's defaults: `directed`, `multigraph`, `graph`, `nodes`, and the
+    edges (each with a `key`, its link set) under both `edges` (networkx 3.6's default) and
+    `links` (the default before), so every networkx from 3.2 on reads it without arguments;
+    `references` is extra and ignored there.
+    """
     nodes = []
     for entity in sorted(ontology.entities.values(), key=lambda e: e.id):
         node: dict[str, Any] = {"id": entity.id, "kind": entity.kind.value, "label": entity.label}
@@ -581,27 +590,41 @@ def export_json(ontology: Ontology) -> str:
             }
         )
         nodes.append(node)
-    links = [link_record(link) for link in ontology.links]
+    edges = []
+    for link in ontology.links:
+        record = link_record(link)
+        record["key"] = f"{link.set}:{link.via}" if link.via else link.set
+        record["weight"] = _link_weight(link)
+        edges.append(record)
     references = [
         ref.model_dump(mode="json", exclude={"replaces"}) for ref in ontology.references.values()
     ]
     payload = {
+        "directed": True,
+        "multigraph": True,
+        "graph": {"name": ontology.manifest.name, "version": ontology.version},
         "version": ontology.version,
         "nodes": nodes,
-        "links": links,
+        "edges": edges,
+        "links": edges,
         "references": references,
     }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
-def export_csv(ontology: Ontology) -> str:
-    """The links as CSV, one row per link, labels alongside ids."""
-    import csv
-    import io
+def _link_weight(link: Link) -> float:
+    """A link's numeric weight for graph tools: how many sources read it (at least 1).
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
+    A count of agreeing sources, not a strength of recommendation; status is its own column.
+    """
+    return float(max(1, sum(1 for s in link.sources if s.agrees)))
+
+
+def export_csv(ontology: Ontology) -> str:
+    """The links as CSV, one row per link, labels alongside ids (formula-safe cells)."""
+    from combmap.tabular import csv_text
+
+    rows: list[list[object]] = [
         [
             "source",
             "source_label",
@@ -615,9 +638,9 @@ def export_csv(ontology: Ontology) -> str:
             "status",
             "set",
         ]
-    )
+    ]
     for link in ontology.links:
-        writer.writerow(
+        rows.append(
             [
                 link.source,
                 _label(ontology, link.source),
@@ -632,14 +655,64 @@ def export_csv(ontology: Ontology) -> str:
                 link.set,
             ]
         )
-    return buffer.getvalue()
+    return csv_text(rows)
 
 
 def export_graphml(ontology: Ontology) -> str:
-    """The ontology graph as GraphML (nodes and sourced edges)."""
+    """The ontology graph as GraphML for Gephi, Cytoscape, igraph and networkx.
+
+    Nodes carry kind, label, definition, status, ref, parent, xrefs (joined by `|`) and their
+    IRI; edges carry relation, ref, locator, status, via, grade, link set and a numeric
+    weight. Control characters, which XML 1.0 cannot hold, are dropped from every value.
+    """
     import networkx as nx
 
-    return "\n".join(nx.generate_graphml(ontology.graph, prettyprint=True)) + "\n"
+    from combmap.rdf import entity_iris
+
+    iris = entity_iris(ontology)
+    graph = nx.MultiDiGraph(name=_xml_safe(ontology.manifest.name), version=_xml_safe(ontology.version))
+    for entity in sorted(ontology.entities.values(), key=lambda e: e.id):
+        graph.add_node(
+            entity.id,
+            kind=entity.kind.value,
+            label=_xml_safe(entity.label),
+            definition=_xml_safe(entity.definition),
+            status=entity.status.value,
+            ref=_xml_safe(entity.ref),
+            parent=entity.parent or "",
+            xrefs="|".join(entity.xrefs),
+            iri=iris[entity.id],
+        )
+    for entity in sorted(ontology.entities.values(), key=lambda e: e.id):
+        if entity.parent:
+            graph.add_edge(entity.id, entity.parent, key="part-of", relation="part-of", weight=1.0)
+    for link in ontology.links:
+        key = f"{link.set}:{link.via}" if link.via else link.set
+        graph.add_edge(
+            link.source,
+            link.target,
+            key=_xml_safe(key),
+            relation=link.relation.value,
+            ref=_xml_safe(link.ref),
+            locator=_xml_safe(link.locator or ""),
+            status=link.status.value,
+            via=link.via or "",
+            grade=_xml_safe(link.grade or ""),
+            set=_xml_safe(link.set),
+            weight=_link_weight(link),
+        )
+    body = "\n".join(nx.generate_graphml(graph, prettyprint=True))
+    if not body.startswith("<?xml"):
+        body = '<?xml version="1.0" encoding="utf-8"?>\n' + body
+    return body + "\n"
+
+
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """Text that XML 1.0 can hold: control characters other than tab and newline dropped."""
+    return _XML_ILLEGAL.sub("", text)
 
 
 def bullet(lines: Iterable[str]) -> str:

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 #: Elements that can run code, load something or embed another document.
+#: Attributes whose value is followed as a link or loaded; text attributes (a tooltip, a
+#: title) may mention "javascript:" as words and are kept (issue 13 item 10).
+_URL_ATTRIBUTES = {"href", "src", "action", "formaction", "from", "to", "values", "by", "style", "filter", "mask", "clip-path", "fill", "stroke", "marker-start", "marker-mid", "marker-end", "cursor"}
 _UNSAFE_ELEMENTS = {
     "script", "foreignobject", "iframe", "object", "embed", "image", "use", "audio", "video",
     "style", "handler", "listener", "set", "animate", "animatemotion", "animatetransform",
@@ -74,11 +77,12 @@ def sanitize_svg(svg: str) -> str:
         for name in list(element.attrib):
             local = _local(name)
             value = element.attrib[name].strip().lower()
+            compact = "".join(value.split())  # "java script:" with a tab is still a URL scheme
             if (
                 local.startswith("on")
                 or (local == "href" and not value.startswith("#"))
-                or ("url(" in value and "url(#" not in value)
-                or "javascript:" in value
+                or ("url(" in compact and "url(#" not in compact)
+                or (local in _URL_ATTRIBUTES and "javascript:" in compact)
             ):
                 del element.attrib[name]
     ET.register_namespace("", SVG_NS)

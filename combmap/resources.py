@@ -1,4 +1,4 @@
-"""The one place that knows where the packaged ontology lives."""
+"""The one place that knows where the packaged ontology and example cases live."""
 
 from __future__ import annotations
 
@@ -21,3 +21,18 @@ def packaged_ontology_dir() -> Path:
     if (beside / "manifest.yaml").is_file():
         return beside
     raise OntologyError("the packaged ontology is missing; reinstall combmap")
+
+
+def example_case(name: str) -> Path:
+    """Return the path of a shipped example case.
+
+    The wheel carries it as `combmap/examples/NAME` (hatch force-include); a source checkout
+    reads the top-level `cases/`.
+    """
+    inside = Path(str(resources.files("combmap"))) / "examples" / name
+    if inside.is_file():
+        return inside
+    beside = Path(__file__).resolve().parent.parent / "cases" / name
+    if beside.is_file():
+        return beside
+    raise OntologyError(f"the example case {name} is missing; reinstall combmap")

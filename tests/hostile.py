@@ -47,6 +47,21 @@ HOSTILE: tuple[str, ...] = (
     "\x00\x07\x1b[31mANSI red\x1b[0m",
 )
 
+#: Terminal escape sequences and controls (issue 13): each would act on a terminal if printed.
+TERMINAL: tuple[str, ...] = (
+    "\x1b]52;c;aGVsbG8=\x07 writes the clipboard (OSC 52)",
+    "\x1b]8;;https://example.invalid\x1b\\hidden link\x1b]8;;\x1b\\ (OSC 8)",
+    "\x1b[2J\x1b[H screen cleared",
+    "\x1b]0;new window title\x07 title change",
+    "overwritten\rby carriage return",
+    "back\x08\x08\x08\x08space",
+    "bidi \u202eoverride\u202c \u2066isolate\u2069 \u200fmark",
+    "C1 \x9b31m CSI and \x9d OSC",
+    "\x1bP device control \x1b\\",
+)
+#: Every hostile string: the shared corpus plus the terminal sequences.
+ALL: tuple[str, ...] = HOSTILE + TERMINAL
+
 #: The case title: short enough for one terminal line, hostile in every format.
 TITLE = 'Hostile "case" <script>alert(1)</script> [bold red]x[/] **x** \\n {} -> end'
 
@@ -112,3 +127,24 @@ def write_hostile_case(folder: Path) -> Path:
     path = folder / "hostile-case.yaml"
     path.write_text(yaml.safe_dump(hostile_case_data(), allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+#: Cells a spreadsheet would run as formulas (OWASP's CSV-injection leads, and full-width forms).
+FORMULAS: tuple[str, ...] = (
+    '=HYPERLINK("http://evil.example","Click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "＝1+1",
+)
+
+
+def formula_cells(text: str) -> list[str]:
+    """Cells of a CSV text that a spreadsheet would read as a formula (should be none)."""
+    import csv
+    import io
+
+    leads = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+    return [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row if cell.startswith(leads)]

@@ -172,3 +172,25 @@ def test_not_a_case(tmp_path: Path, tiny: Ontology, text: str, message: str) -> 
 def test_no_barriers(tmp_path: Path, tiny: Ontology) -> None:
     text = "case: {id: x, title: X}\nbehaviour: {target: T}\nbarriers: []\n"
     assert _issues(tmp_path, text, tiny) == [(3, "barriers", "add at least one barrier or enabler")]
+
+
+def test_schema_and_code_problems_are_reported_in_one_run(tmp_path: Path) -> None:
+    """Issue 15 item 7: a key typo used to hide the unknown codes until the next run."""
+    from combmap import load_ontology
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "case: {id: x, title: y}\nbehaviour: {target: t}\ngroups: [{id: staff, label: Staff}]\n"
+        "barriers:\n"
+        "- {id: b1, text: x, tdf: [knowlege], frequncy: 3}\n"
+        "- {id: b2, text: y, comb: [reflective-motivaton], group: stafff}\n"
+        "- {id: b1, text: z, tdf: [skills], weight: -1}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CaseError) as caught:
+        load_case(path, load_ontology())
+    lines = [i.line or 0 for i in caught.value.issues]
+    assert lines == sorted(lines)
+    text = "\n".join(str(i) for i in caught.value.issues)
+    for needle in ("unknown key 'frequncy'", "unknown domain 'knowlege'", "reflective-motivaton", "unknown group 'stafff'", "duplicate barrier id 'b1'", "greater than 0"):
+        assert needle in text, (needle, text)

@@ -162,7 +162,7 @@ def test_export_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     data = json.loads(out)
     assert {"id", "kind", "label"} <= set(data["nodes"][0])
-    assert {"source", "target", "relation", "ref", "status"} <= set(data["links"][0])
+    assert {"source", "target", "relation", "ref", "status"} <= set(data["edges"][0])
     assert len([n for n in data["nodes"] if n["kind"] == "technique"]) == 93
 
 
@@ -194,3 +194,20 @@ def test_python_dash_m_and_help_do_not_import_heavy_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_full_disk_on_stdout_is_an_output_error_exit_1() -> None:
+    """Issue 15 item 6: a full disk on stdout was 'internal error', exit 3."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "combmap", "plan", "cases/baxter-2020-cvso.yaml", "-f", "json"],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False,
+        )
+    assert done.returncode == 1 and "cannot write the output" in done.stderr and "internal" not in done.stderr
+
+
+def test_quiet_silences_notes_not_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "-q", "plan", "cases/baxter-2020-cvso.yaml", "-o", str(tmp_path / "p.md"))
+    assert code == 0 and err == ""
+    code, _, err = run(capsys, "-q", "plan", str(tmp_path / "missing.yaml"))
+    assert code == 1 and "does not exist" in err

@@ -233,3 +233,121 @@ def test_mangled_survey_exports_fail_cleanly(drop: list[int], junk: list[str], c
         import_survey_text("\n".join(lines), "survey.csv", BANK)
     except CombmapError:
         pass
+
+
+# --- overlays that collide with packaged data (issue 13 item 7) -------------------------------
+
+PACKAGED_LINKS = sorted(ONTO.links, key=lambda link: (link.set, link.source, link.target))
+PACKAGED_IDS = sorted(ONTO.entities)
+
+
+@st.composite
+def colliding_overlay(draw: st.DrawFn) -> dict[str, Any]:
+    """Link sets repeating packaged links (same ends, other locator, grade, ref or status)
+    and entities reusing packaged ids, labels or aliases."""
+    relation = draw(st.sampled_from(sorted({link.relation.value for link in PACKAGED_LINKS})))
+    same = [link for link in PACKAGED_LINKS if link.relation.value == relation]
+    links = []
+    for link in draw(st.lists(st.sampled_from(same), min_size=1, max_size=4)):
+        entry: dict[str, Any] = {"from": link.source, "to": link.target}
+        if draw(st.booleans()) and link.grade:
+            entry["grade"] = draw(st.sampled_from([link.grade, "most-frequent", "less-frequent"]))
+        if draw(st.booleans()) and link.via:
+            entry["via"] = link.via
+        links.append(entry)
+    link_set: dict[str, Any] = {
+        "set": draw(st.sampled_from(["clash", same[0].set])),
+        "relation": relation,
+        "title": "Collides",
+        "ref": draw(st.sampled_from(["michie2014", "michie2011", "michie2013"])),
+        "status": draw(st.sampled_from(["unverified", "verified", "secondary"])),
+        "profiles": draw(st.lists(st.sampled_from(["bcw2011", "bcw2014"]), min_size=1, max_size=2)),
+        "links": links,
+    }
+    locator = draw(st.one_of(st.none(), st.sampled_from(["Table 3.3", "Table 2", ""]), st.text(max_size=8)))
+    if locator is not None:
+        link_set["locator"] = locator
+    taken = draw(st.sampled_from(PACKAGED_IDS))
+    entity = {
+        "id": draw(st.sampled_from([taken, "bcto:900", "header:policies", "legend:note0"])),
+        "label": draw(st.sampled_from([ONTO.entities[taken].label, "New", "Knowledge"])),
+        "definition": "Collides.",
+        "parent": "bctg:4",
+        "ref": "michie2013",
+        "aliases": draw(st.lists(st.sampled_from(["C-Ps", "knowledge", "1.1", "bct:1.1"]), max_size=2)),
+    }
+    entities = {"kind": "technique", "entities": [entity]} if draw(st.booleans()) else None
+    return {"links": link_set, "entities": entities}
+
+
+@settings(max_examples=max(EXAMPLES // 3, 20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(colliding_overlay())
+def test_colliding_overlays_fail_cleanly(overlay: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "links").mkdir()
+        Path(folder, "links", "clash.yaml").write_text(_dump(overlay["links"]), encoding="utf-8")
+        if overlay["entities"] is not None:
+            Path(folder, "bct.yaml").write_text(_dump(overlay["entities"]), encoding="utf-8")
+        try:
+            onto = load_ontology(folder)
+        except CombmapError:
+            return
+        from combmap.render import export_csv, export_graphml, export_json
+
+        export_json(onto), export_csv(onto), export_graphml(onto)
+        _run_case((CASES / "baxter-2020-cvso.yaml").read_text(), onto)
+
+
+# --- special-file outputs (issue 13 item 5) ---------------------------------------------------
+
+TARGETS = ["new", "regular", "symlink", "dangling", "directory", "fifo", "long", "leftover", "in-missing-folder"]
+
+
+@FUZZ
+@given(st.sampled_from(TARGETS), st.binary(max_size=2000) | st.text(max_size=500))
+def test_outputs_to_any_kind_of_path(kind: str, data: str | bytes) -> None:
+    import threading
+
+    from combmap.errors import OutputError
+    from combmap.output import write_output
+
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        target = folder / ("n" * 250 if kind == "long" else "out.txt")
+        real = folder / "real.txt"
+        got: list[bytes] = []
+        reader = None
+        if kind == "regular":
+            target.write_text("old")
+        elif kind in ("symlink", "dangling"):
+            if kind == "symlink":
+                real.write_text("old")
+            target.symlink_to(real)
+        elif kind == "directory":
+            target.mkdir()
+        elif kind == "fifo":
+            os.mkfifo(target)
+            reader = threading.Thread(target=lambda: got.append(target.read_bytes()))
+            reader.start()
+        elif kind == "leftover":
+            leftover = folder / ".out.txt.zzzz9999.tmp"
+            leftover.write_text("half")
+            os.utime(leftover, (0, 0))
+        elif kind == "in-missing-folder":
+            target = folder / "missing" / "out.txt"
+        try:
+            write_output(target, data)
+        except OutputError:
+            assert kind in ("directory", "in-missing-folder"), kind
+            return
+        finally:
+            if reader is not None:
+                reader.join(5)
+        if kind == "fifo":
+            assert got == [payload] and target.is_fifo()
+        elif kind in ("symlink", "dangling"):
+            assert target.is_symlink() and real.read_bytes() == payload
+        else:
+            assert target.read_bytes() == payload
+        assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
-from combmap.cli import assess, compare, diagram, ontology, plan  # noqa: F401  (registration)
+from combmap.cli import assess, case, compare, diagram, ontology, plan  # noqa: F401  (registration)
 from combmap.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _report, app
 
 __all__ = ["app", "main"]
@@ -32,6 +32,15 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         sys.stderr.write("stopped\n")
         sys.exit(130)
+    except OSError as error:
+        if debug:
+            raise
+        # Writing the result to stdout failed (a full disk, a closed terminal): an output
+        # problem to report, not a bug.
+        from combmap.errors import OutputError
+
+        _report(OutputError(f"cannot write the output: {error.strerror or error}"))
+        sys.exit(EXIT_INPUT)
     except Exception as bug:
         if debug:
             raise

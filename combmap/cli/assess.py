@@ -37,6 +37,7 @@ class QuestionFormat(StrEnum):
 
     CSV = "csv"
     REDCAP = "redcap"
+    QUALTRICS = "qualtrics"
 
 
 @assess_app.callback(invoke_without_command=True)
@@ -78,24 +79,28 @@ def assess(
         _note("  combmap assess --out my-organisation.yaml")
         raise typer.Exit(EXIT_USAGE)
     from combmap import assess as lib
+    from combmap.lock import hold
 
     onto = _ontology(ontology)
-    session = lib.open_session(
-        out, onto, respondent=respondent, organisation=org, behaviour=behaviour
-    )
-    for key in session.unknown_ids():
-        _note(
-            f"warning: {out} has an answer to {key!r}, which is not in the question bank; it is kept but not counted"
-        )
+    given = lib.read_answers(answers, onto) if answers is not None else None
     resume = _resume_command(out, ontology)
-    if answers is not None:
-        session.apply(lib.read_answers(answers, onto))
-        session.save()
+    with hold(out):  # from reading the file to its last write: no other run can interleave
+        session = lib.open_session(
+            out, onto, respondent=respondent, organisation=org, behaviour=behaviour
+        )
+        for key in session.unknown_ids():
+            _note(
+                f"warning: {out} has an answer to {key!r}, which is not in the question bank; it is kept but not counted"
+            )
+        if given is not None:
+            session.apply(given)
+            session.save()
+        elif not sys.stdin.isatty():
+            _assess_piped(session, onto, resume)
+        else:
+            _assess_interactive(session, onto, resume)
+    if given is not None:
         _assess_summary(session, onto, resume)
-    elif not sys.stdin.isatty():
-        _assess_piped(session, onto, resume)
-    else:
-        _assess_interactive(session, onto, resume)
 
 
 def _resume_command(out: Path, overlays: list[Path] | None) -> str:
@@ -175,14 +180,14 @@ def _assess_interactive(session: Session, onto: Ontology, resume: str) -> None:
 
 
 def _assess_saved(console: Console, session: Session, resume: str) -> None:
-    from rich.markup import escape
+    from combmap.terminal import markup
 
     total = len(session.bank.items)
     console.print(
         f"[bold]Saved.[/bold] You have answered {session.answered} of {total} questions; "
-        f"your answers are in {escape(str(session.path))}."
+        f"your answers are in {markup(str(session.path))}."
     )
-    console.print(f"To carry on later, run:  [bold]{escape(resume)}[/bold]", soft_wrap=True)
+    console.print(f"To carry on later, run:  [bold]{markup(resume)}[/bold]", soft_wrap=True)
 
 
 def _ask(console: Console, prompt: str) -> str:
@@ -191,14 +196,14 @@ def _ask(console: Console, prompt: str) -> str:
 
 def _assess_start(console: Console, session: Session, resume: str) -> bool:
     """Welcome, resume or review; then the walk. False when the person quit."""
-    from rich.markup import escape
     from rich.panel import Panel
 
     from combmap import assess as lib
+    from combmap.terminal import markup
 
     bank = session.bank
     total = len(bank.items)
-    where = escape(str(session.path))
+    where = markup(str(session.path))
     if not session.resumed:
         minutes = lib.estimate_minutes(total)
         console.print(
@@ -219,7 +224,7 @@ def _assess_start(console: Console, session: Session, resume: str) -> bool:
             name = _ask(console, "What is your organisation called? (press Enter to skip) ")
             session.set_organisation(name)
     else:
-        who = f", {escape(session.respondent)}" if session.respondent else ""
+        who = f", {markup(session.respondent)}" if session.respondent else ""
         left = total - session.answered
         console.print(
             Panel(
@@ -231,8 +236,8 @@ def _assess_start(console: Console, session: Session, resume: str) -> bool:
             )
         )
     while session.behaviour is None:
-        console.print(f"\n[bold]{escape(lib.BEHAVIOUR_QUESTION)}[/bold]")
-        console.print(f"[dim]{escape(lib.BEHAVIOUR_EXAMPLE)}[/dim]")
+        console.print(f"\n[bold]{markup(lib.BEHAVIOUR_QUESTION)}[/bold]")
+        console.print(f"[dim]{markup(lib.BEHAVIOUR_EXAMPLE)}[/dim]")
         text = _ask(console, "> ")
         if text.strip().casefold() == "q":
             session.save()
@@ -245,13 +250,13 @@ def _assess_start(console: Console, session: Session, resume: str) -> bool:
         session.set_behaviour(text)
     session.save()
     console.print(
-        f"\nIn the statements, [bold]this work[/bold] means: {escape(session.behaviour or '')}"
+        f"\nIn the statements, [bold]this work[/bold] means: {markup(session.behaviour or '')}"
     )
     scale = bank.scale
     console.print(
-        f"\nFor each statement type [bold]1[/bold] to [bold]5[/bold] (1 = {escape(scale.points[0].lower())}, "
-        f"5 = {escape(scale.points[4].lower())}), [bold]d[/bold] {escape(scale.dont_know.lower())} or "
-        f"[bold]n[/bold] {escape(scale.not_applicable.lower())}, then press Enter."
+        f"\nFor each statement type [bold]1[/bold] to [bold]5[/bold] (1 = {markup(scale.points[0].lower())}, "
+        f"5 = {markup(scale.points[4].lower())}), [bold]d[/bold] {markup(scale.dont_know.lower())} or "
+        f"[bold]n[/bold] {markup(scale.not_applicable.lower())}, then press Enter."
     )
     console.print(
         "Other keys: [bold]b[/bold] back, [bold]s[/bold] skip for now, [bold]a[/bold] add a note, "
@@ -292,10 +297,9 @@ def _assess_start(console: Console, session: Session, resume: str) -> bool:
 
 def _assess_walk(console: Console, walk: Walk, session: Session) -> bool:
     """Ask until the walk is over; False when the person quit (everything is saved)."""
-    from rich.markup import escape
-
     from combmap import assess as lib
     from combmap.errors import AssessmentError
+    from combmap.terminal import markup
 
     scale = session.bank.scale
     shown: str | None = None
@@ -305,13 +309,13 @@ def _assess_walk(console: Console, walk: Walk, session: Session) -> bool:
         if shown != question.id:
             if question.section != section:
                 section = question.section
-                console.print(f"\n[bold]{escape(lib.SECTION_TITLES[section])}[/bold]")
+                console.print(f"\n[bold]{markup(lib.SECTION_TITLES[section])}[/bold]")
             _show_question(console, walk, session)
             shown = question.id
         try:
             command = lib.parse_key(_ask(console, "Your answer: "), scale)
         except AssessmentError as error:
-            console.print(f"[yellow]{escape(error.message)}[/yellow]")
+            console.print(f"[yellow]{markup(error.message)}[/yellow]")
             continue
         if command.action == "answer" and command.answer is not None:
             walk.answer(command.answer)
@@ -319,7 +323,7 @@ def _assess_walk(console: Console, walk: Walk, session: Session) -> bool:
             try:
                 walk.keep()
             except AssessmentError as error:
-                console.print(f"[yellow]{escape(error.message)}[/yellow]")
+                console.print(f"[yellow]{markup(error.message)}[/yellow]")
         elif command.action == "back":
             if not walk.back():
                 console.print("[yellow]This is the first question.[/yellow]")
@@ -332,9 +336,9 @@ def _assess_walk(console: Console, walk: Walk, session: Session) -> bool:
                 walk.note(text)
                 console.print("[green]Note saved.[/green]")
         elif command.action == "help":
-            console.print(escape(lib.KEYS_HINT))
+            console.print(markup(lib.KEYS_HINT))
             if question.help:
-                console.print(f"[dim]{escape(question.help)}[/dim]")
+                console.print(f"[dim]{markup(question.help)}[/dim]")
         elif command.action == "quit":
             return False
         if walk.current is not None and walk.current.id != shown:
@@ -348,12 +352,12 @@ def _assess_apease(console: Console, session: Session, onto: Ontology, resume: s
     Each answer is saved at once under `options.apease`; options already judged are not asked
     again, so a second run carries on where the first stopped.
     """
-    from rich.markup import escape
     from rich.panel import Panel
 
     from combmap import assess as lib
     from combmap.case import load_case
     from combmap.plan import make_plan
+    from combmap.terminal import markup
 
     document = session.to_document()
     if not any(str(b.get("id", "")).startswith("q-") for b in document["barriers"]):
@@ -385,9 +389,9 @@ def _assess_apease(console: Console, session: Session, onto: Ontology, resume: s
         console.print()
         console.rule(f"Option {number} of {len(options)} · {kind}", align="left")
         words = option.plain[:1].upper() + option.plain[1:]
-        console.print(f"[bold]{escape(words)}[/bold] [dim]({escape(option.label)})[/dim]")
+        console.print(f"[bold]{markup(words)}[/bold] [dim]({markup(option.label)})[/dim]")
         if option.example:
-            console.print(f"[dim]For example: {escape(option.example)}[/dim]")
+            console.print(f"[dim]For example: {markup(option.example)}[/dim]")
         console.print("Would this be acceptable, affordable and practical for your organisation?")
         console.print("  [bold]y[/bold] yes   [bold]n[/bold] no   [bold]u[/bold] not sure   [bold]s[/bold] skip   [bold]q[/bold] save and quit")
         while True:
@@ -417,9 +421,8 @@ def _assess_apease(console: Console, session: Session, onto: Ontology, resume: s
 
 
 def _show_question(console: Console, walk: Walk, session: Session) -> None:
-    from rich.markup import escape
-
     from combmap import assess as lib
+    from combmap.terminal import markup
 
     question = walk.current
     if question is None:
@@ -428,9 +431,9 @@ def _show_question(console: Console, walk: Walk, session: Session) -> None:
     total = len(session.bank.items)
     console.print()
     console.rule(f"{walk.number} of {total} · {question.section.value.capitalize()}", align="left")
-    console.print(f"[bold]{escape(question.text)}[/bold]")
+    console.print(f"[bold]{markup(question.text)}[/bold]")
     if question.help:
-        console.print(f"[dim]{escape(question.help)}[/dim]")
+        console.print(f"[dim]{markup(question.help)}[/dim]")
     choices = [(str(i), label) for i, label in enumerate(scale.points, start=1)]
     choices += [("d", scale.dont_know), ("n", scale.not_applicable)]
     lines: list[list[tuple[str, str]]] = [[]]
@@ -440,18 +443,18 @@ def _show_question(console: Console, walk: Walk, session: Session) -> None:
             lines.append([])
         lines[-1].append((key, label))
     for line in lines:
-        console.print("  " + "   ".join(f"[bold]{k}[/bold] {escape(v)}" for k, v in line))
+        console.print("  " + "   ".join(f"[bold]{k}[/bold] {markup(v)}" for k, v in line))
     console.print("  [dim]b back · s skip · a add a note · q save and quit[/dim]")
     given = session.answers.get(question.id)
     if given is not None:
         typed = str(given)[0]  # 1-5, or d / n
         console.print(
-            f"  Your answer so far: [bold]{typed}[/bold] {escape(lib.answer_label(given, scale))} "
+            f"  Your answer so far: [bold]{typed}[/bold] {markup(lib.answer_label(given, scale))} "
             "[dim](press Enter to keep it)[/dim]"
         )
     note = session.notes.get(question.id)
     if note:
-        console.print(f"  Your note: {escape(note)}")
+        console.print(f"  Your note: {markup(note)}")
 
 
 def _assess_summary(
@@ -461,7 +464,6 @@ def _assess_summary(
     import shlex
 
     from rich.console import Console
-    from rich.markup import escape
     from rich.padding import Padding
     from rich.table import Table
 
@@ -469,6 +471,7 @@ def _assess_summary(
     from combmap.case import load_case
     from combmap.glossary import plain_name
     from combmap.plan import make_plan
+    from combmap.terminal import markup
 
     console = console or Console(highlight=False)
     bank = session.bank
@@ -489,7 +492,7 @@ def _assess_summary(
     line += f" ({', '.join(extra)})" if extra else ""
     skipped = session.open_skipped()
     line += f"; {len(skipped)} skipped" if skipped else ""
-    console.print(escape(line) + ".")
+    console.print(markup(line) + ".")
     path = session.path.resolve()
     document = session.to_document()
     if not any(str(b.get("id", "")).startswith("q-") for b in document["barriers"]):
@@ -512,7 +515,7 @@ def _assess_summary(
         table.add_column("Strengths", style="green")
         for row in rows:
             table.add_row(
-                plain_name(onto, row.id),
+                markup(plain_name(onto, row.id)),
                 _bar(row.barriers, peak, left=True),
                 _bar(row.enablers, peak, left=False),
             )
@@ -533,10 +536,10 @@ def _assess_summary(
                 if item.enablers:
                     found += ", " + _count_words(len(item.enablers), "strength")
                 flag = " [yellow](mixed answers)[/yellow]" if item.conflicting else ""
-                console.print(f"  {index}. {escape(plain_name(onto, item.id))}: {found}{flag}")
+                console.print(f"  {index}. {markup(plain_name(onto, item.id))}: {found}{flag}")
                 texts = {b.id: b.text for b in case.barriers}
                 for entry_id in item.barriers[:2]:
-                    console.print(Padding(f"[dim]{escape(texts[entry_id])}[/dim]", (0, 0, 0, 5)))
+                    console.print(Padding(f"[dim]{markup(texts[entry_id])}[/dim]", (0, 0, 0, 5)))
         from combmap.assess import judged, unsure_options
 
         verdicts = judged(session)
@@ -546,7 +549,7 @@ def _assess_summary(
             console.print("\n[bold]What could help most[/bold] (the full plan says why, and how)")
             for index, function in enumerate(helps, start=1):
                 mark = " [yellow](you were not sure about this)[/yellow]" if function.id in unsure else ""
-                console.print(f"  {index}. {escape(plain_name(onto, function.id))}{mark}")
+                console.print(f"  {index}. {markup(plain_name(onto, function.id))}{mark}")
         ruled_out = sum(1 for v in verdicts.values() if "fail" in v.values())
         if ruled_out:
             console.print(
@@ -558,15 +561,15 @@ def _assess_summary(
             '\nTip: say what your organisation wants to do, e.g. --behaviour "Run weekly arts '
             'sessions"; the plan is about that behaviour.'
         )
-    console.print(f"\nYour case file: [bold]{escape(str(path))}[/bold]", soft_wrap=True)
+    console.print(f"\nYour case file: [bold]{markup(str(path))}[/bold]", soft_wrap=True)
     left = total - session.answered
     if left:
         console.print(
-            f"{left} questions are still open. To carry on:  [bold]{escape(resume)}[/bold]",
+            f"{left} questions are still open. To carry on:  [bold]{markup(resume)}[/bold]",
             soft_wrap=True,
         )
     plan_command = shlex.join(["combmap", "plan", str(session.path)])
-    console.print(f"To see the full plan:  [bold]{escape(plan_command)}[/bold]", soft_wrap=True)
+    console.print(f"To see the full plan:  [bold]{markup(plan_command)}[/bold]", soft_wrap=True)
 
 
 def _count_words(count: int, word: str) -> str:
@@ -593,6 +596,9 @@ def assess_merge(
             "--output", "--out", "-o", help="The merged case file to write.", show_default=False
         ),
     ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an output that holds other answers.")
+    ] = False,
     ontology: OntologyOption = None,
 ) -> None:
     """Combine several people's self-assessments into one case; disagreements are marked.
@@ -601,20 +607,12 @@ def assess_merge(
     """
     from combmap import assess as lib
     from combmap.case import case_from_document
-    from combmap.errors import AssessmentError
-    from combmap.yamlio import parse_yaml, write_atomic
+    from combmap.lock import hold
+    from combmap.output import write_output
+    from combmap.yamlio import parse_yaml
 
     onto = _ontology(ontology)
-    if any(output.resolve() == f.resolve() for f in files):
-        raise AssessmentError(
-            f"{output} is one of the files to merge; write the merge to a new file"
-        )
-    if output.exists():
-        doc = parse_yaml(output.read_text(encoding="utf-8"), str(output))
-        if not isinstance(doc.data, dict) or doc.data.get("assessment") is None:
-            raise AssessmentError(
-                f"{output} already exists and is not a self-assessment; choose another file name"
-            )
+    lib.check_merge_target(output, files, force=force)
     document, warnings = lib.merge(files, onto, out=output)
     for warning in warnings:
         _note(f"warning: {warning}")
@@ -626,7 +624,9 @@ def assess_merge(
         _note(
             "warning: no answer leans either way, so the merged case has nothing to plan from yet"
         )
-    write_atomic(output, text)
+    with hold(output):
+        lib.check_merge_target(output, files, force=force)  # again: it may have changed
+        write_output(output, text, replace_answers=True)
     people = len(document["assessment"]["respondents"])
     both = sum(1 for b in entries if b["kind"] == "both")
     _note(
@@ -638,7 +638,11 @@ def assess_merge(
 def assess_export_questions(
     format: Annotated[
         QuestionFormat,
-        typer.Option("--format", "-f", help="csv (a plain data dictionary) or redcap."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv (a plain data dictionary), redcap (a REDCap data dictionary) or qualtrics (Advanced Format TXT).",
+        ),
     ] = QuestionFormat.CSV,
     output: OutputOption = None,
     ontology: OntologyOption = None,
@@ -652,8 +656,7 @@ def assess_export_questions(
 
     bank = lib.question_bank(_ontology(ontology))
     _emit(
-        survey.export_questions(bank, "redcap" if format == QuestionFormat.REDCAP else "csv"), output
-    )
+        survey.export_questions(bank, format.value), output)
 
 
 @assess_app.command("import")
@@ -682,6 +685,8 @@ def assess_import(
 
     onto = _ontology(ontology)
     result = surveys.import_survey(survey, onto)
+    if result.format != "combmap":
+        _note(f"read {survey} as {surveys.FORMATS[result.format]}")
     for warning in result.warnings:
         _note(f"warning: {warning}")
     if not out_dir.is_dir():
@@ -701,8 +706,11 @@ def assess_import(
         _note(f"wrote {session.path}")
     _note(f"{written} case file{'s' * (written != 1)} written")
     if problems:
-        count = len({p.path for p in problems})
+        count = len({p.path for p in problems}) + result.more_problems
+        rest = "the other rows were" if written else "no row was imported"
+        if result.more_problems:
+            rest += f"; the first {len(problems)} problems are listed"
         raise AssessmentError(
-            f"{count} row{'s' * (count != 1)} of {survey} {'were' if count != 1 else 'was'} not imported; the other rows were",
+            f"{count} row{'s' * (count != 1)} of {survey} {'were' if count != 1 else 'was'} not imported; {rest}",
             problems,
         )

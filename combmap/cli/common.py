@@ -45,6 +45,9 @@ class SchemaName(StrEnum):
     REFERENCES = "references"
     MANIFEST = "manifest"
     QUESTIONS = "questions"
+    PLAN = "plan"
+    AGGREGATE = "aggregate"
+    COMPARE = "compare"
 
 
 OntologyOption = Annotated[
@@ -80,11 +83,19 @@ def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks (for developers).")
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only results and errors, no progress notes.")
+    ] = False,
 ) -> None:
     """Design behaviour change interventions with COM-B, the TDF and the Behaviour Change Wheel.
 
     Start with: combmap plan cases/baxter-2020-cvso.yaml
     """
+    _QUIET[0] = quiet
+
+
+#: Whether -q/--quiet was given: notes (wrote FILE, ok FILE, skipped ...) are not printed.
+_QUIET = [False]
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -103,32 +114,63 @@ def _case(path: Path, overlays: list[Path] | None) -> tuple[Ontology, Case]:
     return ontology, load_case(path, ontology)
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    from combmap.yamlio import write_atomic
+def _emit(data: str | bytes, output: Path | None) -> None:
+    """Print a result (output None or '-'), or write it to `output` (`output.write_output`)."""
+    if output is None or str(output) == "-":
+        if isinstance(data, bytes):
+            if output is None and sys.stdout.isatty():
+                from combmap.errors import OutputError
 
-    write_atomic(output, text)
+                raise OutputError("this output is binary; give -o FILE (or -o - to pipe it)")
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            _out(data, display=False)
+        return
+    from combmap.output import write_output
+
+    write_output(output, data)
     _note(f"wrote {output}")
 
 
+def _out(text: str, *, display: bool = True) -> None:
+    """Print text on stdout through the control-character filter.
+
+    Display commands (explain, ontology show and search) always filter; a result (a plan's
+    JSON or Markdown, `display=False`) is filtered when stdout is a terminal, and kept
+    byte-exact when piped.
+    """
+    from combmap.terminal import clean_block
+
+    if display or sys.stdout.isatty():
+        text = clean_block(text)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
 def _note(message: str) -> None:
+    if _QUIET[0] and not message.startswith(("warning", "error")):
+        return
     from rich.console import Console
-    from rich.markup import escape
 
-    Console(stderr=True, soft_wrap=True).print(f"[dim]{escape(message)}[/dim]")
+    from combmap.terminal import markup
+
+    Console(stderr=True, soft_wrap=True).print(f"[dim]{markup(message)}[/dim]")
 
 
-def _by_suffix(output: Path | None, table: dict[str, str], default: str, what: str) -> str:
-    if output is None:
+def _by_suffix(
+    output: Path | None, table: dict[str, str], default: str, what: str, *, option: bool = True
+) -> str:
+    """The format a file name asks for; refuses a suffix the command cannot write."""
+    if output is None or str(output) == "-":
         return default
     found = table.get(output.suffix.lower())
     if found is None:
         from combmap.errors import OutputError
 
         known = ", ".join(sorted(table))
-        raise OutputError(f"cannot tell the {what} format from {output.name!r}; use --format or a file ending in {known}")
+        hint = " (or choose one with --format)" if option else ""
+        raise OutputError(f"cannot write the {what} as {output.name!r}; give a file name ending in {known}{hint}")
     return found
 
 def _chosen_format(given: str | None, output: Path | None, suffixes: dict[str, str]) -> str:
@@ -160,34 +202,22 @@ def _tables_text(parts: list[RenderableType], output: Path | None) -> None:
 
 def _report(error: Exception) -> None:
     from rich.console import Console
-    from rich.markup import escape
 
     from combmap.errors import CombmapError
+    from combmap.terminal import markup
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     if isinstance(error, CombmapError):
-        console.print(f"[bold red]error:[/bold red] {escape(error.message)}")
+        console.print(f"[bold red]error:[/bold red] {markup(error.message)}")
         for issue in error.issues:
-            console.print(f"  - {escape(str(issue))}")
+            console.print(f"  - {markup(issue)}")
     else:
-        console.print(f"[bold red]error:[/bold red] {escape(str(error))}")
+        console.print(f"[bold red]error:[/bold red] {markup(error)}")
 
 
 def _schema_text(name: SchemaName) -> str:
     import json
 
-    from pydantic import BaseModel
+    from combmap.schemas import json_schema
 
-    from combmap import schema as models
-
-    models_by_name: dict[SchemaName, type[BaseModel]] = {
-        SchemaName.CASE: models.CaseFileModel,
-        SchemaName.ENTITIES: models.EntityFileModel,
-        SchemaName.LINKS: models.LinkSetModel,
-        SchemaName.REFERENCES: models.ReferenceFileModel,
-        SchemaName.MANIFEST: models.ManifestModel,
-        SchemaName.QUESTIONS: models.QuestionBankModel,
-    }
-    model = models_by_name[name]
-    return json.dumps(model.model_json_schema(by_alias=True), indent=2) + "\n"
-
+    return json.dumps(json_schema(name.value), indent=2, ensure_ascii=False) + "\n"

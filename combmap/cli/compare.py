@@ -131,15 +131,7 @@ def compare(
     if chosen in {"svg", "png", "pdf"}:
         from combmap.diagram import render
 
-        data_bytes = render(comparing.to_dot(data), chosen)
-        if output is None:
-            _emit(data_bytes.decode("utf-8"), None)
-            return
-        from combmap.cli.common import _note
-        from combmap.yamlio import write_atomic
-
-        write_atomic(output, data_bytes)
-        _note(f"wrote {output}")
+        _emit(render(comparing.to_dot(data), chosen), output)
         return
     if chosen == "table":
         _tables_text(comparing.tables(data), output)
@@ -238,12 +230,13 @@ def aggregate(
 
 def _aggregate_summary(totals: Totals) -> None:
     from rich.console import Console
-    from rich.markup import escape
+
+    from combmap.terminal import markup
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     for first, count in totals.skips[:_PROBLEMS_SHOWN]:
         more = f" (and {count - 1} more problem{'s' * (count != 2)})" if count > 1 else ""
-        console.print(f"[yellow]skipped[/yellow] {escape(str(first))}{more}")
+        console.print(f"[yellow]skipped[/yellow] {markup(first)}{more}")
     if totals.skipped > _PROBLEMS_SHOWN:
         console.print(
             f"... and {totals.skipped - _PROBLEMS_SHOWN} more (every one is in the JSON output)"

@@ -144,14 +144,7 @@ def diagram(
     if chosen == "dot":
         _emit(source, output)
         return
-    data = render(source, chosen, renderer=renderer)
-    if output is None:
-        _emit(data.decode("utf-8"), None)
-        return
-    from combmap.yamlio import write_atomic
-
-    write_atomic(output, data)
-    _note(f"wrote {output}")
+    _emit(render(source, chosen, renderer=renderer), output)
 
 
 @app.command()
@@ -199,8 +192,4 @@ def report(
         from combmap.pdf import html_to_pdf
 
         data = html_to_pdf(page)
-    from combmap.yamlio import write_atomic
-
-    assert output is not None
-    write_atomic(output, data)
-    _note(f"wrote {output}")
+    _emit(data, output)

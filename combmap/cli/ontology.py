@@ -14,9 +14,11 @@ from combmap.cli.common import (
     OntologyOption,
     OutputOption,
     SchemaName,
+    _by_suffix,
     _emit,
     _note,
     _ontology,
+    _out,
     _schema_text,
     ontology_app,
 )
@@ -28,6 +30,21 @@ class ExportFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     GRAPHML = "graphml"
+    OWL = "owl"
+    TTL = "ttl"
+    SKOS = "skos"
+
+
+#: What each file name ending exports as.
+EXPORT_SUFFIXES = {
+    ".json": "json",
+    ".csv": "csv",
+    ".graphml": "graphml",
+    ".owl": "owl",
+    ".rdf": "owl",
+    ".ttl": "ttl",
+    ".skos": "skos",
+}
 
 # --- ontology ----------------------------------------------------------------------------------
 
@@ -49,7 +66,7 @@ def ontology_validate(
     stats = onto.stats()
     counts = ", ".join(f"{n} {k}" for k, n in stats["entities"].items())
     questions = f"; {len(onto.questions.items)} questions" if onto.questions else ""
-    typer.echo(
+    _out(
         f"ontology {onto.version} is valid: {counts}; {stats['links']} links in {stats['link_sets']} sets{questions}"
     )
 
@@ -68,7 +85,7 @@ def ontology_show(
     from combmap.render import entity_record, to_yaml
 
     onto = _ontology(ontology)
-    sys.stdout.write(to_yaml(entity_record(onto.resolve(entity), onto)))
+    _out(to_yaml(entity_record(onto.resolve(entity), onto)))
 
 
 @ontology_app.command("search")
@@ -90,8 +107,9 @@ def ontology_search(
     if not found:
         _note(f"nothing matches {text!r}")
         raise typer.Exit(EXIT_INPUT)
-    for entity in found:
-        typer.echo(f"{entity.id}\t{entity.kind.value}\t{entity.label}")
+    from combmap.terminal import clean
+
+    _out("".join(f"{entity.id}\t{entity.kind.value}\t{clean(entity.label)}\n" for entity in found))
 
 
 @ontology_app.command("stats")
@@ -102,30 +120,40 @@ def ontology_stats(ontology: OntologyOption = None) -> None:
     """
     from combmap.render import to_yaml
 
-    sys.stdout.write(to_yaml(_ontology(ontology).stats()))
+    _out(to_yaml(_ontology(ontology).stats()))
 
 
 @ontology_app.command("export")
 def ontology_export(
     format: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="json, csv or graphml.")
-    ] = ExportFormat.JSON,
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="json (networkx node-link), csv, graphml, owl (RDF/XML), ttl (OWL in Turtle) or skos (Turtle); default: from the -o suffix, else json.",
+        ),
+    ] = None,
     ontology: OntologyOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Export the whole ontology: nodes and sourced links.
+    """Export the whole ontology: nodes and sourced links, for graph and ontology tools.
 
-    Example: combmap ontology export --format graphml -o combmap.graphml
+    Example: combmap ontology export --format owl -o combmap.owl
     """
-    from combmap import render
+    from combmap import rdf, render
 
+    by_suffix = _by_suffix(output, EXPORT_SUFFIXES, "json", "ontology export")
+    chosen = format.value if format is not None else by_suffix
     onto = _ontology(ontology)
-    exporter = {
-        ExportFormat.JSON: render.export_json,
-        ExportFormat.CSV: render.export_csv,
-        ExportFormat.GRAPHML: render.export_graphml,
-    }[format]
-    _emit(exporter(onto), output)
+    exporters = {
+        "json": render.export_json,
+        "csv": render.export_csv,
+        "graphml": render.export_graphml,
+        "owl": rdf.export_owl,
+        "ttl": lambda o: rdf.export_owl(o, syntax="turtle"),
+        "skos": rdf.export_skos,
+    }
+    _emit(exporters[chosen](onto), output)
 
 
 @ontology_app.command("schema")

@@ -23,6 +23,7 @@ from combmap.cli.common import (
     _emit,
     _note,
     _ontology,
+    _out,
     _report,
     _schema_text,
     app,
@@ -147,7 +148,7 @@ def explain(
 
     onto, loaded = _case(case, ontology)
     result = make_plan(loaded, onto, profile=profile, top=93)
-    sys.stdout.write("\n".join(explain_lines(item, result, onto)) + "\n")
+    _out("\n".join(explain_lines(item, result, onto)))
 
 
 @app.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from combmap.case import Barrier
 from combmap.ontology import Link, Ontology, Profile, sort_key
@@ -61,20 +61,20 @@ class Offer:
     lineages: tuple[str, ...]
     domains: tuple[str, ...]
     links: tuple[Link, ...]
+    #: The order under a function: evidence for this barrier, then the list, then the code.
+    #: Evidence is read as how many of the barrier's own domains the technique is linked to,
+    #: then how many independent sources link it; then the guide's list for the function (most
+    #: frequently used first); then the BCTTv1 code.
+    key: tuple[object, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        order = (-len(self.domains), -len(self.lineages), TIERS[self.grade], sort_key(self.technique))
+        object.__setattr__(self, "key", order)
 
     @property
     def evidence(self) -> int:
         """Independent sources linking it to the barrier's domains."""
         return len(self.lineages)
-
-    def key(self) -> tuple[object, ...]:
-        """The order under a function: evidence for this barrier, then the list, then the code.
-
-        The evidence is read as how many of the barrier's own domains the technique is linked
-        to, then how many independent sources link it; then the guide's list for the function
-        (most frequently used first); then the BCTTv1 code.
-        """
-        return (-len(self.domains), -self.evidence, TIERS[self.grade], sort_key(self.technique))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,6 @@ class Index:
         self.ontology = ontology
         self.profile = profile
         links = [link for link in profile.links if keep is None or keep(link)]
-        self.lineage: dict[str, tuple[str, ...]] = {}
         by: dict[Relation, dict[str, list[Link]]] = defaultdict(lambda: defaultdict(list))
         self.cactis: dict[tuple[str, str], list[Link]] = defaultdict(list)
         for link in links:
@@ -123,12 +122,7 @@ class Index:
 
     def lineages(self, link: Link) -> tuple[str, ...]:
         """The independent evidence bases a link's set derives from."""
-        found = self.lineage.get(link.set)
-        if found is None:
-            link_set = self.ontology.link_sets.get(link.set)
-            declared = tuple(getattr(link_set, "lineage", ()) or ())
-            found = self.lineage[link.set] = declared or (link.ref,)
-        return found
+        return link.lineage or (link.ref,)
 
     def skeleton(self, coding: Coding) -> Skeleton:
         """The chain of a coding, computed once."""
@@ -199,7 +193,7 @@ class Index:
                     for t, (lineages, doms, links, _) in evidence.items()
                     if lineages and t not in listed_anywhere
                 ),
-                key=Offer.key,
+                key=_by_key,
             )
         )
         return Skeleton(
@@ -221,7 +215,7 @@ class Index:
             for link in self.out(Relation.DOMAIN_TECHNIQUE, domain):
                 # A source technique mapped to this BCT with an uncertain code is not evidence
                 # that the source meant this BCT (combmap's rule; the link is still shown).
-                if getattr(link, "mapping", None) == UNCERTAIN:
+                if link.mapping == UNCERTAIN:
                     continue
                 if link.grade in POSITIVE:
                     positive[link.target].append(link)
@@ -266,13 +260,17 @@ class Index:
         for technique, (grade, links) in grades.items():
             lineages, doms, for_links, against = evidence.get(technique, ((), (), (), ()))
             if not lineages and against:
-                held.append((technique, _against(against, self.ontology)))
+                held.append((technique, _against(against, self)))
                 continue
             offers.append(Offer(technique, grade, lineages, doms, (*links, *for_links)))
         return (
-            tuple(sorted(offers, key=Offer.key)),
+            tuple(sorted(offers, key=_by_key)),
             tuple(sorted(held, key=lambda h: sort_key(h[0]))),
         )
+
+
+def _by_key(offer: Offer) -> tuple[object, ...]:
+    return offer.key
 
 
 def _skills(coding: Coding, targets: list[str]) -> tuple[list[str], str]:
@@ -320,14 +318,15 @@ def _independent(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
     return tuple(counted)
 
 
-def _against(links: tuple[Link, ...], ontology: Ontology) -> str:
-    names = sorted({(link.ref, ontology[link.source].label) for link in links})
-    parts = [f"{_source_name(ref)} finds no link between {domain} and this technique" for ref, domain in names]
+def _against(links: tuple[Link, ...], index: Index) -> str:
+    parts = sorted(
+        {
+            f"{'TaTT' if 'tatt' in index.lineages(link) else link.ref} finds no link between "
+            f"{index.ontology[link.source].label} and this technique"
+            for link in links
+        }
+    )
     return "; ".join(parts)
-
-
-def _source_name(ref: str) -> str:
-    return "TaTT" if ref.startswith(("johnston2021", "tatt", "carey2019", "connell2019")) else ref
 
 
 def _path_key(path: Path) -> tuple[object, ...]:

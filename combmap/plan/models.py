@@ -24,6 +24,7 @@ class SourceRef(_Out):
     ref: str = Field(description="Reference key in the ontology's references.")
     locator: str | None = Field(None, description="Table, row or page.")
     read: str | None = Field(None, description="What was read: primary, reproduction, ...")
+    agrees: bool = Field(True, description="False for a source read that lacks the link.")
 
 
 class LinkRef(_Out):

@@ -68,6 +68,10 @@ def _wheel(entity_id: str) -> tuple[object, ...]:
     return (0, order) if order is not None else (1, sort_key(entity_id))
 
 
+def _offer_key(offer: Offer) -> tuple[object, ...]:
+    return offer.key
+
+
 def _round(value: float) -> float:
     return round(value, 6)
 
@@ -144,6 +148,7 @@ class Outcome:
         self._functions()
         self.offered = {}
         self.recommended = {}
+        self._shared: dict[int, tuple[dict[str, list[Offer]], list[Offer]]] = {}
         for barrier in case.barriers:
             self._offer(barrier)
         self._techniques()
@@ -171,6 +176,11 @@ class Outcome:
 
     def _offer(self, barrier: Barrier) -> None:
         skeleton = self.skeletons[barrier.id]
+        # Barriers with the same coding share a skeleton, hence their offers (one selection).
+        shared = self._shared.get(id(skeleton))
+        if shared is not None:
+            self.offered[barrier.id], self.recommended[barrier.id] = shared
+            return
         by_function: dict[str, list[Offer]] = {}
         merged: dict[str, Offer] = {}
         for function in sorted(
@@ -179,10 +189,11 @@ class Outcome:
             offers = [o for o in skeleton.offers[function] if self.chosen.allows(o.technique)]
             by_function[function] = offers
             for offer in offers:
-                if offer.technique not in merged or offer.key() < merged[offer.technique].key():
+                if offer.technique not in merged or offer.key < merged[offer.technique].key:
                     merged[offer.technique] = offer
         self.offered[barrier.id] = by_function
-        self.recommended[barrier.id] = sorted(merged.values(), key=Offer.key)[: self.per_barrier]
+        self.recommended[barrier.id] = sorted(merged.values(), key=_offer_key)[: self.per_barrier]
+        self._shared[id(skeleton)] = (by_function, self.recommended[barrier.id])
 
     def _techniques(self) -> None:
         tallies: dict[str, _Tally] = defaultdict(_Tally)
@@ -253,7 +264,7 @@ class Outcome:
                         tally = group.techniques.setdefault((offer.technique, function), _Tally())
                         tally.barriers.append(barrier_id)
                         tally.evidence += offer.evidence > 0
-                        tally.best = min(tally.best or offer.key(), offer.key())
+                        tally.best = min(tally.best or offer.key, offer.key)
         self.groups = {code: g for code, g in groups.items() if g.barriers}
         self.interventions = _rank(
             [
@@ -369,6 +380,9 @@ class _Writer:
         self.case = main.case
         self.links: dict[str, LinkRef] = {}
         self.numbers: dict[Link, str] = {}
+        self._chains: dict[
+            int, tuple[list[ChainFunction], list[DomainTechnique], list[Withheld]]
+        ] = {}
         self.by_id = {b.id: b for b in self.case.barriers}
 
     def label(self, entity_id: str) -> str:
@@ -454,8 +468,32 @@ class _Writer:
     def chain(self, barrier: Barrier) -> Chain:
         main = self.main
         skeleton = main.skeletons[barrier.id]
+        parts = self._chains.get(id(skeleton))
+        if parts is None:
+            parts = self._chains[id(skeleton)] = self._chain_parts(barrier.id, skeleton)
+        functions, other, withheld = parts
+        return Chain(
+            id=barrier.id,
+            text=barrier.text,
+            kind=barrier.kind.value,
+            load=_round(main.loads[barrier.id]),
+            group=barrier.group,
+            domains=list(barrier.domains),
+            components=list(skeleton.components),
+            functions=functions,
+            recommended=[o.technique for o in main.recommended[barrier.id]],
+            other_techniques=other,
+            withheld=withheld,
+            notes=list(skeleton.notes),
+        )
+
+    def _chain_parts(
+        self, barrier_id: str, skeleton: Skeleton
+    ) -> tuple[list[ChainFunction], list[DomainTechnique], list[Withheld]]:
+        """What a chain shares with every barrier of the same coding (built once per coding)."""
+        main = self.main
         functions = []
-        for function, offers in main.offered[barrier.id].items():
+        for function, offers in main.offered[barrier_id].items():
             techniques = [
                 ChainTechnique(
                     id=o.technique, grade=o.grade, evidence=o.evidence, links=self.keys(o.links)
@@ -473,31 +511,19 @@ class _Writer:
                     techniques=techniques,
                 )
             )
-        listed = {o.technique for offers in main.offered[barrier.id].values() for o in offers}
+        listed = {o.technique for offers in main.offered[barrier_id].values() for o in offers}
         withheld = [
             Withheld(id=t, function=f, reason=reason)
-            for f in main.offered[barrier.id]
+            for f in main.offered[barrier_id]
             for t, reason in skeleton.withheld.get(f, ())
             if main.chosen.allows(t)
         ]
-        return Chain(
-            id=barrier.id,
-            text=barrier.text,
-            kind=barrier.kind.value,
-            load=_round(main.loads[barrier.id]),
-            group=barrier.group,
-            domains=list(barrier.domains),
-            components=list(skeleton.components),
-            functions=functions,
-            recommended=[o.technique for o in main.recommended[barrier.id]],
-            other_techniques=[
-                DomainTechnique(id=o.technique, evidence=o.evidence, links=self.keys(o.links))
-                for o in skeleton.domain_only
-                if o.technique not in listed and main.chosen.allows(o.technique)
-            ],
-            withheld=withheld,
-            notes=list(skeleton.notes),
-        )
+        other = [
+            DomainTechnique(id=o.technique, evidence=o.evidence, links=self.keys(o.links))
+            for o in skeleton.domain_only
+            if o.technique not in listed and main.chosen.allows(o.technique)
+        ]
+        return functions, other, withheld
 
     def _route_links(self, function: str, barriers: Iterable[str]) -> list[Link]:
         return [
@@ -746,15 +772,10 @@ def priority_key(barriers: list[Barrier]) -> tuple[int, int, bool]:
 
 
 def _link_ref(key: str, link: Link, lineage: tuple[str, ...]) -> LinkRef:
-    sources = getattr(link, "sources", None)
-    refs = (
-        [
-            SourceRef(ref=s.ref, locator=s.locator, read=getattr(s, "read", None))
-            for s in sources
-        ]
-        if sources
-        else [SourceRef(ref=link.ref, locator=link.locator)]
-    )
+    refs = [SourceRef(ref=s.ref, locator=s.locator, read=s.read, agrees=s.agrees)
+        for s in link.sources] or [
+        SourceRef(ref=link.ref, locator=link.locator)
+    ]
     via = f"@{link.via}" if link.via and link.relation == Relation.COMPONENT_TECHNIQUE else ""
     return LinkRef(
         key=key,
