@@ -1059,3 +1059,93 @@ def top_priorities(plan: Plan, case: Case, count: int = 5) -> list[Priority]:
     chosen = [p for p in plan.priorities.domains if p.barriers]
     chosen.sort(key=lambda p: (-round(sum(loads.get(b, 0.0) for b in p.barriers), 6), p.rank, p.id))
     return chosen[:count]
+
+
+# --- APEASE: which options the organisation could use (issue 12) -------------------------------
+
+#: The criteria an organisation lead is asked about: the three a lead can judge alone.
+LEAD_CRITERIA = ("apease:acceptability", "apease:affordability", "apease:practicability")
+#: Keys that rule an option out on one criterion, in the follow-up question.
+CRITERION_KEYS = {"a": "apease:acceptability", "f": "apease:affordability", "p": "apease:practicability"}
+#: How each verdict is stored per criterion in `options.apease`.
+VERDICTS = ("yes", "no", "unsure")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A candidate option shown to the lead: an intervention function or a policy category."""
+
+    id: str
+    kind: str
+    label: str
+    plain: str
+    example: str | None
+
+
+def apease_options(plan: Plan, ontology: Ontology) -> list[Option]:
+    """The options to judge: the plan's candidate functions, then its policy categories.
+
+    Options the case already excludes are not asked about again (they are out of the plan).
+    """
+    from combmap.glossary import plain_label
+
+    chosen = [(f.id, "function") for f in plan.functions if f.barriers]
+    chosen += [(p.id, "policy") for p in plan.policies if p.barriers]
+    out = []
+    for option_id, kind in chosen:
+        entity = ontology.entities.get(option_id)
+        if entity is None:
+            continue
+        out.append(Option(option_id, kind, entity.label, plain_label(ontology, option_id), entity.example))
+    return out
+
+
+def _apease_table(session: Session) -> dict[str, Any]:
+    options = session.document.setdefault("options", {})
+    if not isinstance(options, dict):
+        raise AssessmentError(f"{session.path}: 'options' is not a mapping; fix it by hand")
+    table = options.setdefault("apease", {})
+    if not isinstance(table, dict):
+        raise AssessmentError(f"{session.path}: 'options.apease' is not a mapping; fix it by hand")
+    return table
+
+
+def judged(session: Session) -> dict[str, dict[str, str]]:
+    """The APEASE judgements saved in the case file: option id → criterion id → judgement."""
+    table = (session.document.get("options") or {}).get("apease") or {}
+    return {str(k): dict(v) for k, v in table.items() if isinstance(v, dict)}
+
+
+def judge(session: Session, option_id: str, verdict: str, failed: Iterable[str] = ()) -> None:
+    """Record the lead's verdict on an option for the three lead criteria.
+
+    `yes` passes all three, `unsure` marks all three unsure, and `no` fails the criteria in
+    `failed` (all three when empty) and passes the rest.
+
+    Raises:
+        AssessmentError: an unknown verdict or criterion.
+    """
+    if verdict not in VERDICTS:
+        raise AssessmentError(f"unknown verdict {verdict!r}; use one of {', '.join(VERDICTS)}")
+    failing = set(failed) or set(LEAD_CRITERIA)
+    unknown = failing - set(LEAD_CRITERIA)
+    if unknown:
+        raise AssessmentError(f"unknown criterion {sorted(unknown)[0]!r}")
+    entry = {}
+    for criterion in LEAD_CRITERIA:
+        if verdict == "yes":
+            entry[criterion] = "pass"
+        elif verdict == "unsure":
+            entry[criterion] = "unsure"
+        else:
+            entry[criterion] = "fail" if criterion in failing else "pass"
+    _apease_table(session)[option_id] = entry
+
+
+def unsure_options(judgements: dict[str, dict[str, str]]) -> set[str]:
+    """Options with an 'unsure' judgement and no failing one."""
+    return {
+        option
+        for option, verdicts in judgements.items()
+        if "unsure" in verdicts.values() and "fail" not in verdicts.values()
+    }

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from html import escape as html_escape
 from typing import TYPE_CHECKING, Any
 
 from combmap.errors import CombmapError
@@ -470,24 +471,37 @@ def tables(data: dict[str, Any]) -> list[RenderableType]:
     return out
 
 
+#: Line colours and styles of the comparison diagram, by what a line means (Okabe & Ito).
+_LINE = {
+    "barrier": ("#D55E00", "solid", "raised as a barrier"),
+    "enabler": ("#009E73", "dashed", "raised as an enabler"),
+    "both": ("#CC79A7", "bold", "raised as both"),
+    "rank": ("#0072B2", "solid", "#n: the function's rank in that side's plan"),
+}
+
+
 def _graph(
     data: dict[str, Any],
 ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str, str]]]:
     """Nodes (key, layer, label) and edges (from, to, label, style) of the comparison diagram.
 
-    Sides on the left, the TDF domains they raise in the middle (style by role), and the
-    functions in their top N on the right (labelled with the rank).
+    The sides stand in the middle column: the TDF domains they raise on the left (a line per
+    side, styled by role, labelled with the frequency), the functions in their top N on the
+    right (labelled with the rank), so no line crosses a column. Domains are in the order the
+    comparison lists them (shared first); functions by their best rank.
     """
     labels = _side_labels(data)
     nodes = [(f"side:{side['id']}", "side", labels[side["id"]]) for side in data["sides"]]
     edges = []
     for row in data["domains"]:
-        mark = "common" if row["presence"] == "common" else "only " + ", ".join(row["in"])
+        mark = "in every side" if row["presence"] == "common" else "only " + ", ".join(
+            labels.get(n, n) for n in row["in"]
+        )
+        if len(row["in"]) > 1 and row["presence"] != "common":
+            mark = "in " + ", ".join(labels.get(n, n) for n in row["in"])
         nodes.append((row["id"], "domain", f"{row['label']} ({mark})"))
         for name, side in row["sides"].items():
-            edges.append(
-                (f"side:{name}", row["id"], f"{side['role']} {side['frequency']}", side["role"])
-            )
+            edges.append((row["id"], f"side:{name}", str(side["frequency"]), side["role"]))
     for row in data["functions"]:
         nodes.append((row["id"], "function", row["label"]))
         for name in row["top_in"]:
@@ -495,48 +509,92 @@ def _graph(
     return nodes, edges
 
 
-_DOT_STYLE = {
-    "barrier": 'color="#D55E00", style=solid',
-    "enabler": 'color="#009E73", style=dashed',
-    "both": 'color="#CC79A7", style=bold',
-    "rank": 'color="#0072B2", style=dotted, constraint=false',
-}
+def _dot_legend() -> str:
+    rows = ['<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>']
+    for colour, style, meaning in _LINE.values():
+        rows.append(
+            f'<TR><TD WIDTH="28" HEIGHT="10" SIDES="B" BORDER="2" STYLE="{"dashed" if style == "dashed" else "solid"}" '
+            f'COLOR="{colour}"></TD><TD ALIGN="LEFT">{html_escape(meaning)}</TD></TR>'
+        )
+    rows.append('<TR><TD COLSPAN="2" ALIGN="LEFT">Numbers on domain lines: how often that side raised it</TD></TR>')
+    return (
+        '<<TABLE BORDER="1" COLOR="#BBBBBB" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">'
+        + "".join(rows)
+        + "</TABLE>>"
+    )
 
 
 def to_dot(data: dict[str, Any]) -> str:
-    """The comparison as Graphviz DOT: sides → domains raised (by role) → top functions."""
+    """The comparison as Graphviz DOT: domains raised ← sides → their top functions."""
     from combmap.diagram import dot_escape, dot_id
 
     nodes, edges = _graph(data)
-    shapes = {"side": "box, style=bold", "domain": "ellipse", "function": "box, style=rounded"}
+    shapes = {
+        "side": 'shape=box, style="bold,filled", fillcolor="#F4F4F4", fontsize=13',
+        "domain": 'shape=box, style="rounded", fontsize=11',
+        "function": 'shape=box, style="rounded,filled", fillcolor="#FFFFFF", fontsize=11',
+    }
+    title = f"Comparison by {data['by']}: TDF domains each side raises (left) and the functions in its top {data['top']} (right)"
     lines = [
         "digraph compare {",
-        '  rankdir=LR; node [fontname="Helvetica"]; edge [fontname="Helvetica", fontsize=10];',
-        f'  label="{dot_escape("Comparison by " + data["by"])}"; labelloc=t;',
+        '  graph [rankdir=LR, newrank=true, nodesep=0.15, ranksep=1.4, fontname="Helvetica", '
+        f'fontsize=14, labelloc=t, labeljust=l, label="{dot_escape(title)}"];',
+        '  node [fontname="Helvetica", margin="0.12,0.05"];',
+        '  edge [fontname="Helvetica", fontsize=10, arrowsize=0.6];',
     ]
-    for key, layer, label in nodes:
-        lines.append(f'  {dot_id(key)} [label="{dot_escape(label)}", shape={shapes[layer]}];')
+    for layer in ("domain", "side", "function"):
+        members = [n for n in nodes if n[1] == layer]
+        if not members:
+            continue
+        lines.append(f"  subgraph column_{layer} {{ rank=same;")
+        for key, _, label in members:
+            lines.append(f'    {dot_id(key)} [label="{dot_escape(label)}", {shapes[layer]}];')
+        lines.append("  }")
     for source, target, label, style in edges:
+        colour, line, _ = _LINE[style]
+        # A rank label rides on its own line (dot gives it a place in the line's path); a
+        # frequency sits at the domain's end of its line. Neither floats free of its line.
+        where = "label" if style == "rank" else "taillabel"
         lines.append(
-            f'  {dot_id(source)} -> {dot_id(target)} [label="{dot_escape(label)}", {_DOT_STYLE[style]}];'
+            f'  {dot_id(source)} -> {dot_id(target)} [{where}="{dot_escape(label)}", '
+            f'labeldistance=1.8, labelangle=-25, fontcolor="{colour}", labelfontcolor="{colour}", '
+            f'color="{colour}", style={line}];'
         )
+    lines.append(f"  legend [shape=plain, fontname=\"Helvetica\", fontsize=10, label={_dot_legend()}];")
+    first = next((n[0] for n in nodes if n[1] == "function"), None)
+    if first is not None:
+        lines.append(f"  {dot_id(first)} -> legend [style=invis];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 def to_mermaid(data: dict[str, Any]) -> str:
-    """The comparison as a Mermaid flowchart (solid: barrier, dotted: enabler or rank)."""
+    """The comparison as a Mermaid flowchart: sides → domains raised, sides → top functions."""
     from combmap.diagram import dot_id, mermaid_escape
 
     nodes, edges = _graph(data)
-    shapes = {"side": ('["', '"]'), "domain": ('(["', '"])'), "function": ('("', '")')}
     lines = ["flowchart LR"]
-    for key, layer, label in nodes:
-        left, right = shapes[layer]
-        lines.append(f"  {dot_id(key)}{left}{mermaid_escape(label)}{right}")
-    arrows = {"barrier": "-->", "enabler": "-.->", "both": "==>", "rank": "-.->"}
-    for source, target, label, style in edges:
-        lines.append(
-            f'  {dot_id(source)} {arrows[style]}|"{mermaid_escape(label)}"| {dot_id(target)}'
-        )
+    titles = {"side": "Sides", "domain": "TDF domains raised", "function": f"Functions in the top {data['top']}"}
+    for layer in ("side", "domain", "function"):
+        members = [n for n in nodes if n[1] == layer]
+        if not members:
+            continue
+        lines.append(f'  subgraph column_{layer}["{mermaid_escape(titles[layer])}"]')
+        for key, _, label in members:
+            lines.append(f'    {dot_id(key)}["{mermaid_escape(label)}"]')
+        lines.append("  end")
+    arrows = {"barrier": "-->", "enabler": "-.->", "both": "==>", "rank": "-->"}
+    styles = []
+    for number, (source, target, label, style) in enumerate(edges):
+        if style != "rank":  # drawn from the side, so every side's lines start in one column
+            source, target = target, source
+        text = label if style == "rank" else f"{style} {label}"
+        lines.append(f'  {dot_id(source)} {arrows[style]}|"{mermaid_escape(text)}"| {dot_id(target)}')
+        styles.append(f"  linkStyle {number} stroke:{_LINE[style][0]}")
+    lines.append('  subgraph legend["Legend"]')
+    for index, (colour, _, meaning) in enumerate(_LINE.values()):
+        lines.append(f'    legend{index}["{mermaid_escape(meaning)}"]')
+        lines.append(f"    style legend{index} stroke:{colour},stroke-width:3px")
+    lines.append("  end")
+    lines.extend(styles)
     return "\n".join(lines) + "\n"

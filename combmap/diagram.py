@@ -713,3 +713,351 @@ def render(dot_source: str, fmt: str, *, renderer: str | None = None) -> bytes:
             "pure-Python converter: pip install 'combmap[pdf]' (svglib); or write SVG or PNG instead"
         )
     return pdf
+
+
+# --- the summary view (issue 12) ----------------------------------------------------------------
+
+#: Detail levels of `combmap diagram`: the one-page summary, or the full layered poster.
+DETAILS = ("summary", "full")
+#: Target sizes: the drawing area in inches (width, height) and the base font size in points.
+#: The layout is scaled down to fit the area, never up; the poster has no limit.
+SIZES: dict[str, tuple[float, float, float] | None] = {
+    "a4-landscape": (10.9, 7.5, 9.0),
+    "a4": (7.5, 10.9, 8.5),
+    "slide": (13.0, 7.0, 11.0),
+    "poster": None,
+}
+#: Characters of a barrier's text kept on its one line in the summary.
+SUMMARY_CHARS = 44
+#: What the summary's marks mean (fixed text: no case text goes in).
+SUMMARY_LEGEND = (
+    "Box colour: the domain's COM-B component. Line width: weighted barriers behind it. "
+    "#: the function's rank. Full diagram: combmap diagram --detail full"
+)
+#: Barriers listed under a domain before "and N more".
+SUMMARY_BARRIERS = 6
+
+
+@dataclass(frozen=True)
+class SummaryGroup:
+    """A domain (or COM-B component) and the barriers filed under it."""
+
+    id: str
+    label: str
+    colour: str
+    barriers: tuple[str, ...]
+    more: int
+    enablers: int
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """A function, a drafted intervention or technique, or a policy category in the summary."""
+
+    id: str
+    lines: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass
+class SummaryModel:
+    """The summary diagram: barrier groups → selected functions in rank order → final items."""
+
+    title: str
+    subtitle: str
+    groups: list[SummaryGroup]
+    functions: list[SummaryItem]
+    finals: list[SummaryItem]
+    final_title: str
+    policies: list[SummaryItem]
+    edges: dict[tuple[str, str], float]
+    omitted: list[str]
+
+
+def _group_of(domains: list[str], components: list[str], order: dict[str, int]) -> str | None:
+    if domains:
+        return min(domains, key=lambda d: (order.get(d, 99), d))
+    if components:
+        return min(components, key=lambda c: (_component_rank(c), c))
+    return None
+
+
+def summary_model(plan: Plan, ontology: Ontology, *, top: int = 1, date: str | None = None) -> SummaryModel:
+    """The one-page summary of a plan, for a report, an A4 page or a slide.
+
+    Barriers are filed under their most important domain (the plan's priority order), each
+    group linked to the functions its barriers reach; functions come in rank order, then the
+    plan's drafted interventions (the top techniques of each function when there are none);
+    policy categories are a compact note without lines. A function or group with nothing to
+    link to is left out and named in the subtitle.
+    """
+    from combmap.glossary import plain_label, plain_title
+
+    def label(entity_id: str) -> str:
+        entity = ontology.entities.get(entity_id)
+        return entity.label if entity else entity_id
+
+    order = {p.id: p.rank for p in plan.priorities.domains}
+    order.update({p.id: p.rank for p in plan.priorities.components})
+    group_of: dict[str, str] = {}
+    members: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+    enablers: dict[str, int] = defaultdict(int)
+    loads = {b.id: b.load for b in plan.barriers}
+    for barrier in plan.barriers:
+        group = _group_of(barrier.domains, barrier.components, order)
+        if group is None:
+            continue
+        group_of[barrier.id] = group
+        if barrier.kind == "enabler":
+            enablers[group] += 1
+        else:
+            members[group].append((-barrier.load, barrier.id, barrier.text))
+    reach: dict[str, list[str]] = defaultdict(list)  # function → barriers it reaches here
+    for chain in plan.barriers:
+        if chain.kind != "enabler" and group_of.get(chain.id) in members:
+            for offered in chain.functions:
+                reach[offered.id].append(chain.id)
+    finals: list[SummaryItem] = []
+    final_title = "Drafted interventions"
+    functions_with_final: set[str] = set()
+    for item in plan.interventions:
+        sources = tuple(f for f in item.functions if reach.get(f))
+        if not sources:
+            continue
+        rank = f"={item.rank}" if item.tie else f"{item.rank}"
+        title = item.title if not item.title_generated else plain_title(ontology, item.target, item.functions)
+        count = len(item.barriers)
+        finals.append(SummaryItem(item.id, tuple(wrap(f"{rank}. ({count} barrier{'s' * (count != 1)}) {title}", 42, 2)), sources=sources))
+        functions_with_final.update(sources)
+    if not finals:  # no drafted intervention: the top techniques of each function instead
+        final_title = "Top techniques"
+        found: dict[str, list[str]] = defaultdict(list)
+        for ranked in plan.functions:
+            for technique_id in ranked.techniques[:top]:
+                found[technique_id].append(ranked.id)
+        for technique_id, serving in found.items():
+            finals.append(SummaryItem(technique_id, tuple(wrap(f"{technique_id.removeprefix('bct:')} {label(technique_id)}", 26, 2)), sources=tuple(serving)))
+            functions_with_final.update(serving)
+    edges: dict[tuple[str, str], float] = defaultdict(float)
+    functions: list[SummaryItem] = []
+    omitted: list[str] = []
+    for function in plan.functions:
+        reached = reach.get(function.id, [])
+        if not reached or function.id not in functions_with_final:
+            omitted.append(f"{function.label} ({'no barrier' if not reached else 'in no drafted intervention'})")
+            continue
+        rank = f"={function.rank}" if function.tie else f"#{function.rank}"
+        unsure = " (APEASE: not sure)" if function.apease else ""
+        count = len(function.barriers)
+        functions.append(
+            SummaryItem(
+                function.id,
+                (f"{rank} {function.label} · {count} barrier{'s' * (count != 1)}", *wrap(plain_label(ontology, function.id) + unsure, 36, 1)),
+            )
+        )
+        for barrier_id in reached:
+            edges[(group_of[barrier_id], function.id)] += loads.get(barrier_id, 0.0)
+    drawn_groups = {g for g, _ in edges}
+    groups = []
+    for group_id in sorted(members, key=lambda g: (order.get(g, 99), g)):
+        if group_id not in drawn_groups:
+            omitted.append(f"{label(group_id)} (no function reached)")
+            continue
+        rows = sorted(members[group_id])
+        colour = COMPONENT_COLOURS.get(group_id) or _domain_colour(group_id, ontology)
+        groups.append(
+            SummaryGroup(
+                group_id,
+                label(group_id),
+                colour,
+                tuple(_shorten(text, SUMMARY_CHARS) for _, _, text in rows[:SUMMARY_BARRIERS]),
+                max(0, len(rows) - SUMMARY_BARRIERS),
+                enablers.get(group_id, 0),
+            )
+        )
+    drawn = {f.id for f in functions}
+    finals = [f for f in finals if set(f.sources) & drawn]
+    finals = [SummaryItem(f.id, f.lines, sources=tuple(s for s in f.sources if s in drawn)) for f in finals]
+    policies = []
+    for policy in plan.policies:
+        serves = [f for f in policy.functions if f in drawn]
+        if not serves:
+            continue
+        every = set(serves) == drawn
+        policies.append(SummaryItem(policy.id, (policy.label,), sources=tuple(serves), note="all functions" if every else ", ".join(label(f) for f in serves)))
+    parts = [f"Ontology {plan.ontology}", f"profile {plan.profile}"]
+    if date:
+        parts.append(plain(date))
+    return SummaryModel(
+        title=plan.case["title"],
+        subtitle=" · ".join(parts),
+        groups=groups,
+        functions=functions,
+        finals=finals,
+        final_title=final_title,
+        policies=policies,
+        edges=dict(sorted(edges.items())),
+        omitted=omitted,
+    )
+
+
+def _domain_colour(domain: str, ontology: Ontology) -> str:
+    """A TDF domain's colour: that of the first COM-B component it maps to."""
+    for profile_name in ontology.manifest.profiles:
+        for link in ontology.profile(profile_name).out(Relation.DOMAIN_COMPONENT, domain):
+            return COMPONENT_COLOURS.get(link.target, _NEUTRAL_LINE)
+    return _NEUTRAL_LINE
+
+
+def _html(text: str) -> str:
+    """Text for a Graphviz HTML-like label: cleaned and entity-escaped (no markup survives)."""
+    import html
+
+    return html.escape(plain(text), quote=True)
+
+
+#: The drawing area of the diagram page in a printed report: A4 landscape less its margins,
+#: the page's heading and the caption (inches).
+REPORT_BOX = (10.9, 6.6)
+
+
+def summary_digraph(
+    model: SummaryModel,
+    *,
+    size: str = "a4-landscape",
+    dpi: int | None = None,
+    box: tuple[float, float] | None = None,
+) -> graphviz.Digraph:
+    """The summary as a Graphviz digraph, laid out for a page size from `SIZES`.
+
+    `box` (width, height in inches) overrides the size's drawing area, keeping its fonts.
+
+    Raises:
+        RenderError: an unknown size.
+    """
+    import graphviz
+
+    if size not in SIZES:
+        raise RenderError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
+    target = SIZES[size]
+    if target is not None and box is not None:
+        target = (box[0], box[1], target[2])
+    base = target[2] if target else 10.0
+    small = float(int(base))  # Graphviz rounds the POINT-SIZE of HTML-like labels to whole points
+    dot = graphviz.Digraph(name="combmap_summary", engine="dot")
+    notes = [f"{model.subtitle}. {SUMMARY_LEGEND}"]
+    if model.omitted:
+        notes.append("Not drawn: " + "; ".join(model.omitted))
+    graph: dict[str, str] = {
+        "rankdir": "LR", "newrank": "true", "nodesep": "0.06", "ranksep": "0.4", "splines": "true",
+        "fontname": _FONT, "fontsize": f"{base + 2:g}", "labelloc": "t", "labeljust": "l", "pad": "0.15",
+        "label": _dot_label([*wrap(model.title, 100, 2), *(line for note in notes for line in wrap(note, 120, 3))], "\\l"),
+        "bgcolor": "#FFFFFF",
+    }
+    if target:
+        graph["size"] = f"{target[0]:g},{target[1]:g}"
+        graph["ratio"] = "compress" if size != "poster" else "auto"
+    if dpi:
+        graph["dpi"] = str(dpi)
+    dot.attr("graph", **graph)
+    dot.attr("node", shape="box", style="rounded,filled", fillcolor="#FFFFFF", fontname=_FONT, fontsize=f"{base:g}", margin="0.08,0.03", color=_NEUTRAL_LINE, fontcolor=_INK)
+    dot.attr("edge", arrowsize="0.5", color=_EDGE)
+    top_load = max(model.edges.values(), default=1.0) or 1.0
+
+    def column(name: str, title: str, keys: list[str], tail: str | None = None) -> None:
+        if tail is not None:
+            keys = [*keys, tail]
+        with dot.subgraph(name=f"summary_{name}") as col:
+            col.attr(rank="same")
+            header = f"head_{name}"
+            col.node(header, f"<<B>{_html(title)}</B>>", shape="plaintext", style="", fontsize=f"{base + 1:g}")
+            previous = header
+            for key in keys:  # flat invisible edges keep the column in this order, top to bottom
+                col.edge(previous, key, style="invis")
+                previous = key
+
+    for group in model.groups:
+        rows = [
+            f'<TR><TD ALIGN="LEFT" BGCOLOR="{_tint(group.colour)}"><B>{_html(group.label)}</B>'
+            f'<FONT POINT-SIZE="{small:g}"> · {len(group.barriers) + group.more} barrier{"s" * (len(group.barriers) + group.more != 1)}'
+            + (f", {group.enablers} enabler{'s' * (group.enablers != 1)}" if group.enablers else "")
+            + "</FONT></TD></TR>"
+        ]
+        rows += [f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{small:g}">{_html(text)}</FONT></TD></TR>' for text in group.barriers]
+        if group.more:
+            rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{small:g}"><I>and {group.more} more</I></FONT></TD></TR>')
+        table = f'<<TABLE BORDER="1" COLOR="{group.colour}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
+        dot.node(dot_id(group.id), table, shape="plain", style="")
+    for item in model.functions:
+        dot.node(dot_id(item.id), _dot_label([*item.lines, *([item.note] if item.note else [])]), penwidth="1.6", color=_INK)
+    column("functions", "Intervention functions, in rank order", [dot_id(f.id) for f in model.functions])
+    for item in model.finals:
+        dot.node(dot_id(f"final:{item.id}"), _dot_label(item.lines), fillcolor=_NEUTRAL_FILL)
+    for (group_id, function_id), load in model.edges.items():
+        dot.edge(dot_id(group_id), dot_id(function_id), penwidth=f"{0.6 + 2.4 * load / top_load:.2f}")
+    for item in model.finals:
+        for function_id in item.sources:
+            dot.edge(dot_id(function_id), dot_id(f"final:{item.id}"), penwidth="0.9")
+    policies: str | None = None
+    if model.policies:  # a compact note under the last column: no lines, so nothing crosses
+        total = len(model.functions)
+        every = [p.lines[0] for p in model.policies if len(p.sources) == total]
+        some = [f"{p.lines[0]} ({len(p.sources)} of {total})" for p in model.policies if len(p.sources) != total]
+        text = "Policy categories that can deliver the functions: " + "; ".join(
+            ([f"all of them: {', '.join(every)}"] if every else []) + some
+        )
+        lines = "".join(f'{_html(line)}<BR ALIGN="LEFT"/>' for line in wrap(text, 40, 7))
+        dot.node("policies", f'<<TABLE BORDER="1" COLOR="#BBBBBB" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3"><TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{small:g}">{lines}</FONT></TD></TR></TABLE>>', shape="plain", style="")
+        policies = "policies"
+    column("groups", "Barriers, by TDF domain", [dot_id(g.id) for g in model.groups])
+    column("finals", model.final_title, [*(dot_id(f"final:{f.id}") for f in model.finals), *([policies] if policies else [])])
+    return dot
+
+
+def summary_mermaid(model: SummaryModel, note: str | None = None) -> str:
+    """The summary as a Mermaid flowchart: one node per domain group, then functions, then items."""
+    out = ["flowchart LR"]
+    add = out.append
+    add(f"  summary_title[{_mermaid_label([*wrap(model.title, 60, 3), model.subtitle])}]:::title")
+    if note:
+        add(f"  summary_note[{_mermaid_label(wrap(note, 60, 4))}]:::title")
+    add(f'  subgraph s_groups[{_mermaid_label(["Barriers, by TDF domain"])}]')
+    for group in model.groups:
+        lines = [group.label, *group.barriers] + ([f"and {group.more} more"] if group.more else [])
+        add(f"    {dot_id(group.id)}[{_mermaid_label(lines)}]:::g_{group.colour[1:]}")
+    add("  end")
+    add(f'  subgraph s_functions[{_mermaid_label(["Intervention functions, in rank order"])}]')
+    for item in model.functions:
+        add(f"    {dot_id(item.id)}[{_mermaid_label([*item.lines, *([item.note] if item.note else [])])}]:::ranked")
+    add("  end")
+    add(f"  subgraph s_finals[{_mermaid_label([model.final_title])}]")
+    for item in model.finals:
+        add(f"    {dot_id('final:' + item.id)}[{_mermaid_label(item.lines)}]:::neutral")
+    add("  end")
+    for group_id, function_id in model.edges:
+        add(f"  {dot_id(group_id)} --> {dot_id(function_id)}")
+    for item in model.finals:
+        for function_id in item.sources:
+            add(f"  {dot_id(function_id)} --> {dot_id('final:' + item.id)}")
+    add("  classDef title fill:#FFFFFF,stroke:#FFFFFF,color:#000000")
+    add(f"  classDef ranked fill:#FFFFFF,stroke:{_INK},color:#000000")
+    add(f"  classDef neutral fill:{_NEUTRAL_FILL},stroke:{_NEUTRAL_LINE},color:#000000")
+    for colour in sorted({g.colour for g in model.groups}):
+        add(f"  classDef g_{colour[1:]} fill:{_tint(colour)},stroke:{colour},color:#000000")
+    return "\n".join(out) + "\n"
+
+
+#: Mermaid's default `maxTextSize`: a longer diagram is not drawn at all.
+MERMAID_MAX_TEXT = 50_000
+
+
+def mermaid_or_summary(full: str, model: SummaryModel) -> tuple[str, bool]:
+    """The full Mermaid text when Mermaid will draw it, else the summary with a note."""
+    if len(full) <= MERMAID_MAX_TEXT:
+        return full, False
+    note = (
+        f"The full diagram ({len(full):,} characters) is longer than Mermaid draws by default "
+        f"({MERMAID_MAX_TEXT:,}); this is the summary. For the full diagram: combmap diagram --detail full -o diagram.svg"
+    )
+    return summary_mermaid(model, note), True

@@ -1,4 +1,9 @@
-"""Client reports: one self-contained HTML page, or Markdown with a Mermaid diagram.
+"""Client reports: a self-contained HTML page that prints on A4, Markdown, and Word.
+
+The content is built once as a `combmap.document.Document` (the order of issue 12: a one-page
+summary, drafted interventions, the diagram, the per-barrier table, priorities, the APEASE
+worksheet, a glossary of every term named, references; then an appendix with the rationale,
+unverified links and raw tables), and written by the HTML, Markdown and Word writers.
 
 The HTML page makes no request of its own: styles are inline, there is no script, no web font
 and no remote image, and a Content-Security-Policy says so to the browser as well. Every string
@@ -9,15 +14,28 @@ escaped already. Links to sources are printed as text, not as hyperlinks.
 
 from __future__ import annotations
 
-import html
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
+from combmap.document import (
+    Bullets,
+    Document,
+    Figure,
+    Heading,
+    Inline,
+    Para,
+    Section,
+    Span,
+    Table,
+    to_html,
+    to_markdown,
+)
 from combmap.errors import RenderError
+from combmap.glossary import GROUPS, glossary, plain_label, plain_title
 from combmap.ontology import Ontology, sort_key
 from combmap.plan import Plan, RankedFunction, RankedPolicy, RankedTechnique
-from combmap.render import chain_lines, cited, plan_markdown, reference_text
+from combmap.render import plain, reference_text
 from combmap.schema import Kind
 
 if TYPE_CHECKING:
@@ -33,13 +51,6 @@ _UNSAFE_ELEMENTS = {
     "script", "foreignobject", "iframe", "object", "embed", "image", "use", "audio", "video",
     "style", "handler", "listener", "set", "animate", "animatemotion", "animatetransform",
 }
-_Add = Callable[[str], None]
-_JUDGEMENT_MARK = {"pass": "✓ pass", "unsure": "? unsure", "fail": "✗ fail"}
-
-
-def esc(text: object) -> str:
-    """HTML-escape any value, quotes included."""
-    return html.escape(str(text), quote=True)
 
 
 def _local(name: str) -> str:
@@ -79,63 +90,446 @@ def sanitize_svg(svg: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-# --- HTML -------------------------------------------------------------------------------------
+# --- print and screen styles ------------------------------------------------------------------
 
-_CSS = """
-:root { --ink: #1a1a1a; --muted: #555; --rule: #d0d0d0; --warn: #8a3b00; --band: #f5f5f5; }
+CSS = """
+:root { --ink: #1a1a1a; --muted: #555; --rule: #d0d0d0; --warn: #8a3b00; --band: #f3f3f3; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: var(--ink); margin: 0 auto; max-width: 72rem; padding: 1.5rem 2rem 4rem; line-height: 1.45; }
-h1 { font-size: 1.7rem; margin: 0 0 .3rem; }
-h2 { font-size: 1.3rem; margin-top: 2.2rem; border-bottom: 2px solid var(--ink); padding-bottom: .2rem; }
-h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
-.meta, .note, figcaption { color: var(--muted); font-size: .92rem; }
-nav ol { columns: 2; font-size: .92rem; }
-table { border-collapse: collapse; width: 100%; margin: .6rem 0 1rem; font-size: .92rem; }
-th, td { border: 1px solid var(--rule); padding: .3rem .5rem; text-align: left; vertical-align: top; }
+  color: var(--ink); margin: 0 auto; max-width: 60rem; padding: 1.5rem 2rem 4rem; line-height: 1.4; }
+h1 { font-size: 1.6rem; margin: 0 0 .3rem; }
+h2 { font-size: 1.25rem; margin: 1.8rem 0 .5rem; border-bottom: 2px solid var(--ink); padding-bottom: .15rem; }
+h3 { font-size: 1.02rem; margin: 1.1rem 0 .3rem; }
+h4 { font-size: .95rem; margin: .8rem 0 .2rem; }
+p { margin: .35rem 0; }
+.meta, .note, figcaption, caption { color: var(--muted); font-size: .88rem; }
+caption { text-align: left; caption-side: top; padding-bottom: .2rem; }
+nav ol { columns: 2; font-size: .9rem; margin: .5rem 0 1rem; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0 .9rem; font-size: .86rem; }
+th, td { border: 1px solid var(--rule); padding: .22rem .4rem; text-align: left; vertical-align: top; }
 th { background: var(--band); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
-dl.facts dt { font-weight: 600; }
-dl.facts dd { margin: 0; }
 .flag { color: var(--warn); font-weight: 600; }
-.tag { display: inline-block; border: 1px solid var(--rule); border-radius: .6rem; padding: 0 .45rem;
-  font-size: .8rem; white-space: nowrap; }
-.summary { background: var(--band); border-left: 4px solid var(--ink); padding: .6rem 1rem; }
-figure { margin: 1rem 0; overflow-x: auto; border: 1px solid var(--rule); padding: .5rem; }
-figure svg { max-width: 100%; height: auto; display: block; }
-.worksheet td.blank { min-width: 6.5rem; height: 2.2rem; }
-.worksheet td.pass { background: #e3f1ea; } .worksheet td.unsure { background: #fdf6d8; }
-.worksheet td.fail { background: #fbe3d6; }
-ul.why li { margin-bottom: .3rem; }
+.lead { background: var(--band); border-left: 4px solid var(--ink); padding: .4rem .9rem; margin: .5rem 0; }
+figure { margin: .6rem 0; border: 1px solid var(--rule); padding: .4rem; }
+figure svg { width: 100%; height: auto; display: block; }
+table.worksheet td.blank { min-width: 5.5rem; height: 1.8rem; }
+td.pass { background: #e3f1ea; } td.unsure { background: #fdf6d8; } td.fail { background: #fbe3d6; }
+table.glossary td:first-child { width: 24%; font-weight: 600; }
+details > summary { cursor: pointer; list-style: revert; }
+details > summary h2 { display: inline; border: none; }
+.appendix-part > h2.part { margin-top: 2.5rem; }
 bdi { unicode-bidi: isolate; }
-@page { size: A4; margin: 14mm 12mm; }
+@page { size: A4; margin: 14mm 13mm 15mm; }
+@page diagram { size: A4 landscape; margin: 10mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
+  body { max-width: none; padding: 0; font-size: 9.5pt; line-height: 1.3; overflow-wrap: break-word; }
+  table { table-layout: fixed; font-size: 8.3pt; line-height: 1.22; }
+  th, td { padding: 1.2pt 3pt; overflow-wrap: break-word; }
   nav { display: none; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  table, figure, li { break-inside: avoid; page-break-inside: avoid; }
-  figure { border: none; overflow: visible; }
-  section.diagram, section.worksheet { break-before: page; page-break-before: always; }
+  h1, h2, h3, h4, caption { break-after: avoid-page; page-break-after: avoid; }
+  h2, h3, h4 { break-inside: avoid; }
+  p, li { orphans: 3; widows: 3; }
+  section > p.note { break-after: avoid-page; }
+  table { break-inside: auto; }
+  thead { display: table-header-group; }
+  tr, td, th { break-inside: avoid; page-break-inside: avoid; }
+  section { break-before: auto; }
+  section#summary { break-after: page; }
+  section.diagram { page: diagram; break-before: page; break-after: page; }
+  section.diagram h2 { margin-top: 0; }
+  section.diagram figure { border: none; padding: 0; margin: 0; }
+  section.diagram h2 { font-size: 12pt; margin: 0 0 2mm; }
+  section.diagram figure svg { width: auto; height: auto; max-width: 271mm; max-height: 172mm; }
+  section.diagram figcaption { font-size: 8pt; }
+  .appendix-part { break-before: page; }
+  details { display: block; }
   a { color: inherit; text-decoration: none; }
 }
 """
 
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'"
+
+# --- the report's content ---------------------------------------------------------------------
+
+_JUDGEMENT_MARK = {"pass": "✓ pass", "unsure": "? not sure", "fail": "✗ fail"}
+#: Drafted interventions shown in the one-page summary.
+SUMMARY_INTERVENTIONS = 3
+#: Techniques shown per barrier in the per-barrier table, and per intervention.
+PER_BARRIER, PER_INTERVENTION = 2, 3
 
 
-def _t(text: object) -> str:
-    """Case text: escaped, and isolated so right-to-left text cannot reorder what follows."""
-    return f"<bdi>{esc(text)}</bdi>"
+class _Builder:
+    """Builds the report's `Document`, remembering every term it names for the glossary."""
+
+    def __init__(self, plan: Plan, ontology: Ontology, case: Case) -> None:
+        self.plan, self.ontology, self.case = plan, ontology, case
+        self.named: set[str] = set()
+        self.texts = {b.id: b.text for b in plan.barriers}
+
+    def name(self, entity_id: str) -> str:
+        """An entity's label, noted for the glossary."""
+        self.named.add(entity_id)
+        entity = self.ontology.entities.get(entity_id)
+        return entity.label if entity else entity_id
+
+    def names(self, ids: Iterable[str]) -> str:
+        return ", ".join(self.name(i) for i in ids)
+
+    def policies(self, policies: list[tuple[str, bool]]) -> str:
+        """Policy categories of an intervention: those serving all its functions, then the rest."""
+        common = [self.name(p) for p, every in policies if every]
+        some = [self.name(p) for p, every in policies if not every]
+        text = ", ".join(common)
+        if some:
+            text += ("; " if text else "") + "for some of its functions: " + ", ".join(some)
+        return text or "none"
+
+    def technique(self, entity_id: str) -> str:
+        return f"{entity_id.removeprefix('bct:')} {self.name(entity_id)}"
+
+    # The plan's drafted interventions: one per function of the minimal bundle, then the other
+    # ranked functions, with the techniques and policy categories that serve it.
+    def interventions(self) -> list[dict[str, Any]]:
+        """The plan's drafted interventions (Baxter & Fancourt 2020, Table 2), for the tables."""
+        rows = []
+        for item in self.plan.interventions:
+            rows.append(
+                {
+                    "rank": f"={item.rank}" if item.tie else str(item.rank),
+                    "title": item.title if not item.title_generated else plain_title(self.ontology, item.target, item.functions),
+                    "name": item.title,
+                    "barriers": item.barriers,
+                    "functions": item.functions,
+                    "techniques": [t.id for t in item.techniques[:PER_INTERVENTION]],
+                    "policies": [(p.id, p.common) for p in item.policies],
+                }
+            )
+        return rows
+
+    def chains(self) -> list[dict[str, Any]]:
+        """Per barrier: its domains, components, the functions that reach it and its techniques."""
+        rows = []
+        for chain in self.plan.barriers:
+            if chain.kind == "enabler":
+                continue
+            rows.append(
+                {
+                    "id": chain.id,
+                    "text": chain.text,
+                    "domains": chain.domains,
+                    "components": chain.components,
+                    "functions": [f.id for f in chain.functions],
+                    "unsure": {f.id for f in chain.functions if f.apease},
+                    "techniques": chain.recommended[:PER_BARRIER],
+                }
+            )
+        return rows
+
+    def build(self, figure: Figure | None, date: str | None) -> Document:
+        plan, ontology = self.plan, self.ontology
+        profile = ontology.manifest.profiles.get(plan.profile)
+        meta = [f"Case {plan.case['id']}", f"ontology {plan.ontology}", f"profile {plan.profile}" + (f" ({profile.title})" if profile else "")]
+        if date:
+            meta.append(date)
+        doc = Document(f"Intervention plan: {plan.case['title']}", meta)
+        doc.footer = (
+            "Made with combmap. The method (COM-B, the Theoretical Domains Framework and the "
+            "Behaviour Change Wheel) is described in combmap's documentation, method section."
+        )
+        interventions = self.interventions()
+        self._summary(doc, interventions)
+        self._interventions(doc, interventions)
+        if figure is not None:
+            doc.section("diagram", "The plan on one page", kind="diagram").add(figure)
+        self._barriers(doc)
+        self._priorities(doc)
+        self._worksheet(doc)
+        main_named = set(self.named)
+        appendix = Document("", [])
+        self._rationale(appendix)
+        self._unverified(appendix)
+        self._raw(appendix)
+        self._entries(appendix)
+        self._glossary(doc.section("glossary", "Glossary"), main_named)
+        self._references(doc)
+        more = self.named - main_named
+        if more:
+            self._glossary(appendix.section("more-terms", "More terms", appendix=True), more)
+        doc.sections.extend(appendix.sections)
+        return doc
+
+    def _summary(self, doc: Document, interventions: list[dict[str, Any]]) -> None:
+        plan, case = self.plan, self.case
+        section = doc.section("summary", "Summary")
+        barriers = [b for b in plan.barriers if b.kind != "enabler"]
+        enablers = [b for b in plan.barriers if b.kind != "barrier"]
+        section.add(Para([Span("The behaviour: ", "strong"), case.behaviour.target], "lead"))
+        problem = f"{len(barriers)} barriers and {len(enablers)} enablers were found."
+        if plan.priorities.domains:
+            top = [p.id for p in plan.priorities.domains if p.barriers][:3]
+            problem += " They cluster in: " + "; ".join(
+                f"{plain_label(self.ontology, d)} ({self.name(d)})" for d in top
+            ) + "."
+        section.add(Para(problem))
+        if interventions:
+            section.add(Heading("What could help: the top drafted interventions"))
+            items: list[Inline] = []
+            for row in interventions[:SUMMARY_INTERVENTIONS]:
+                title = row["title"][:1].upper() + row["title"][1:]
+                techniques = "; ".join(self.name(t) for t in row["techniques"][:2])
+                items.append(
+                    [Span(title, "strong"), f" ({self.names(row['functions'])}): addresses "
+                     f"{len(row['barriers'])} barrier{'s' * (len(row['barriers']) != 1)}, for example through {techniques}."]
+                )
+            section.add(Bullets(items, ordered=True))
+            first = interventions[0]
+            texts = [self.texts[b] for b in first["barriers"][:2] if b in self.texts]
+            section.add(Heading("What to do first"))
+            section.add(
+                Para(
+                    [f"Start with intervention 1, {first['title']}: it reaches the most barriers, such as “", "”, “".join(_shorten(t, 120) for t in texts), "”. Check it against the APEASE worksheet below before committing money or staff."]
+                )
+            )
+        excluded = list(plan.excluded)
+        if excluded:
+            section.add(Para(f"Left out after APEASE: {self.names(x.id for x in excluded)} (see the worksheet).", "note"))
+        facts = [
+            ("Organisation", case.info.organisation), ("Setting", case.info.setting),
+            ("Source", case.info.source.citation if case.info.source else None), ("Coded by", case.info.coded_by),
+        ]
+        shown = [(k, v) for k, v in facts if v]
+        if shown:
+            section.add(Table(["About this case", ""], [[k, v] for k, v in shown], widths=(1, 4)))
+        for warning in plan.warnings:
+            section.add(Para([Span("Warning: ", "flag"), warning]))
+
+    def _interventions(self, doc: Document, interventions: list[dict[str, Any]]) -> None:
+        section = doc.section("interventions", "Drafted interventions")
+        section.add(
+            Para(
+                "Each row is a strategy to develop with the people involved, in the manner of "
+                "Baxter & Fancourt (2020), Table 2: the barriers it addresses, the intervention "
+                "functions it serves, behaviour change techniques to build it from, and the policy "
+                "categories that can deliver it. Titles are combmap's working titles; rename them "
+                "in the case file.",
+                "note",
+            )
+        )
+        rows: list[list[Inline]] = []
+        for row in interventions:
+            rows.append(
+                [
+                    str(row["rank"]),
+                    [Span(row["title"][:1].upper() + row["title"][1:], "strong")],
+                    str(len(row["barriers"])),
+                    self.names(row["functions"]),
+                    "; ".join(self.technique(t) for t in row["techniques"]),
+                    self.policies(row["policies"]),
+                ]
+            )
+        section.add(
+            Table(
+                ["#", "Intervention", "Barriers", "Intervention type (functions)", "Behaviour change techniques", "Policy categories"],
+                rows, numeric=frozenset({0, 2}), widths=(0.4, 2.2, 0.8, 1.5, 3.0, 2.2),
+            )
+        )
+
+    def _barriers(self, doc: Document) -> None:
+        section = doc.section("barriers", "Barriers and what could address them")
+        section.add(Para("Each barrier through the method: its TDF domain(s) and COM-B component(s), the intervention functions that reach it, and its first techniques.", "note"))
+        rows = []
+        for row in self.chains():
+            rows.append(
+                [
+                    _shorten(row["text"], 120),
+                    self.names(row["domains"]) or "none",
+                    self.names(row["components"]),
+                    ", ".join(self.name(f) + (" (not sure)" if f in row["unsure"] else "") for f in row["functions"]) or "none reached",
+                    "; ".join(self.technique(t) for t in row["techniques"]) or "none",
+                ]
+            )
+        section.add(Table(["Barrier", "TDF domain", "COM-B component", "Functions", "First techniques"], rows, widths=(3.6, 1.5, 1.3, 1.5, 2.6)))
+
+    def _priorities(self, doc: Document) -> None:
+        section = doc.section("priorities", "Priorities")
+        section.add(Para('Ranked as the TDF guide judges importance: how often it was raised, how many distinct themes, and whether the evidence conflicts. "=" marks a tie.', "note"))
+        for title, rows in (("TDF domains", self.plan.priorities.domains), ("COM-B components", self.plan.priorities.components)):
+            body = [
+                [f"={p.rank}" if p.tie else str(p.rank), self.name(p.id), plain_label(self.ontology, p.id),
+                 str(p.frequency), str(p.elaboration), "yes" if p.conflicting else "", str(len(p.barriers)), str(len(p.enablers))]
+                for p in rows
+            ]
+            section.add(Table(["#", title[:-1], "In plain words", "Times raised", "Themes", "Mixed", "Barriers", "Enablers"], body,
+                              caption=title, numeric=frozenset({0, 3, 4, 6, 7}), widths=(0.4, 2.2, 2.6, 0.9, 0.8, 0.7, 0.8, 0.8)))
+
+    def _worksheet(self, doc: Document) -> None:
+        ontology, plan = self.ontology, self.plan
+        criteria = ontology.of_kind(Kind.CRITERION)
+        judged = {option: dict(judgements) for option, judgements in self.case.apease}
+        options: list[tuple[str, str]] = []
+        for row in self.interventions()[:SUMMARY_INTERVENTIONS + 1]:
+            for function_id in row["functions"]:
+                options.append((function_id, self.name(function_id)))
+            for technique_id in row["techniques"][:2]:
+                options.append((technique_id, "  " + self.technique(technique_id)))
+        for policy in plan.policies[:3]:
+            options.append((policy.id, self.name(policy.id)))
+        for option_id in judged:
+            if option_id not in {o for o, _ in options}:
+                options.append((option_id, self.name(option_id)))
+        seen: set[str] = set()
+        rows: list[list[Inline]] = []
+        classes: dict[tuple[int, int], str] = {}
+        for option_id, label in options:
+            if option_id in seen:
+                continue
+            seen.add(option_id)
+            cells: list[Inline] = [label]
+            for column, criterion in enumerate(criteria, start=1):
+                value = judged.get(option_id, {}).get(criterion.id)
+                if value is None:
+                    cells.append("")
+                    classes[(len(rows), column)] = "blank"
+                else:
+                    cells.append(_JUDGEMENT_MARK.get(value.value, value.value))
+                    classes[(len(rows), column)] = value.value
+            rows.append(cells)
+        section = doc.section("worksheet", "APEASE worksheet")
+        section.add(Para("Judge each option against the APEASE criteria (Michie, Atkins & West 2014): pass, not sure or fail. Judgements recorded in the case are filled in; options that fail are left out of the plan.", "note"))
+        section.add(Table(["Option", *(c.label for c in criteria)], rows, kind="worksheet", classes=classes, widths=(1.5, *(1.0 for _ in criteria))))
+        if plan.excluded:
+            section.add(Heading("Left out after APEASE"))
+            section.add(Bullets([[Span(self.name(x.id), "strong"), f": {x.reason}"] for x in plan.excluded]))
+
+    def _glossary(self, section: Section, ids: set[str]) -> None:
+        what = "this report names" if section.id == "glossary" else "only the appendix names (the Glossary has the rest)"
+        section.add(Para(f"Every intervention function, policy category, behaviour change technique, COM-B component and TDF domain {what}, with its definition and source.", "note"))
+        terms = glossary(self.ontology, ids)
+        for kind, title in GROUPS.items():
+            rows: list[list[Inline]] = []
+            for term in (t for t in terms if t.kind == kind):
+                label = term.label if term.kind != Kind.TECHNIQUE else f"{term.id.removeprefix('bct:')} {term.label}"
+                words: list[str | Span] = []
+                if term.plain:
+                    words.append(Span(term.plain[:1].upper() + term.plain[1:] + ". ", "strong"))
+                words.append(term.definition)
+                words.append(Span(f" ({term.citation})", "em"))
+                rows.append([label, words])
+            if rows:
+                section.add(Table(["Term", "Meaning"], rows, caption=title, kind="glossary", widths=(1.2, 4.0)))
+
+    def sources(self, keys: Iterable[str]) -> str:
+        """The sources of some links, as 'ref, locator [status]'."""
+        parts = set()
+        for key in keys:
+            link = self.plan.links.get(key)
+            if link is None:
+                continue
+            cites = "; ".join(f"{src.ref}{', ' + src.locator if src.locator else ''}" for src in link.sources)
+            parts.add(f"{cites} [{link.status}]")
+        return "; ".join(sorted(parts))
+
+    def _rationale(self, doc: Document) -> None:
+        section = doc.section("rationale", "Rationale", appendix=True)
+        section.add(Para("For every barrier: each code's route to an intervention function, with the sources of each link, and the techniques offered under it (how the function's list grades it, and how many independent sources link it to the barrier's domains). The rules the plan applied follow.", "note"))
+        for chain in self.plan.barriers:
+            if not chain.functions:
+                continue
+            section.add(Heading(_shorten(chain.text, 150), level=4, anchor=_anchor("why", chain.id)))
+            lines: list[Inline] = []
+            for function in chain.functions:
+                routes = "; ".join(f"{self.name(r.code)} → {self.name(function.id)} ({self.sources([r.link])})" for r in function.routes)
+                unsure = [Span(" APEASE: not sure", "flag")] if function.apease else []
+                lines.append([Span(self.name(function.id), "strong"), f": {routes}", *unsure])
+                for t in function.techniques:
+                    grade = t.grade or "linked to the barrier's domains"
+                    lines.append(f"    {self.technique(t.id)}: {grade}; {t.evidence} independent source{'s' * (t.evidence != 1)} for its domains; {self.sources(t.links)}")
+            for withheld in chain.withheld:
+                lines.append(f"Not offered: {self.technique(withheld.id)} under {self.name(withheld.function)}: {withheld.reason}")
+            for note in chain.notes:
+                lines.append([Span("Note: ", "em"), note])
+            section.add(Bullets(lines))
+        section.add(Heading("Rules the plan applied"))
+        section.add(Table(["Step", "Rule", "Whose"], [[r.step, r.text, "combmap's own" if r.own else "the BCW guide"] for r in self.plan.rules], widths=(1.2, 5, 1.2)))
+
+    def _unverified(self, doc: Document) -> None:
+        section = doc.section("unverified", "Unverified links", appendix=True)
+        unverified = [link for link in self.plan.links.values() if link.status == "unverified"]
+        section.add(Para(self.plan.robustness, "note"))
+        if not unverified:
+            section.add(Para("No recommendation rests on an unverified link.", "note"))
+            return
+        section.add(Para("Links the plan uses that could not be checked in a primary source. Each ranked option says below whether its place holds without them.", "note"))
+        section.add(Table(["From", "To", "Source", "Link set"], [
+            [self.name(link.source), self.name(link.target), self.sources([key]), link.set]
+            for key, link in sorted(self.plan.links.items()) if link.status == "unverified"
+        ]))
+
+    def _raw(self, doc: Document) -> None:
+        section = doc.section("tables", "Ranked options", appendix=True)
+        section.add(Para('The plan\'s ranked lists: by the summed load (weight × frequency) of the barriers each addresses; "=" marks a tie. The last column says whether the place holds without unverified links.', "note"))
+        ranked: tuple[tuple[str, list[RankedFunction] | list[RankedPolicy] | list[RankedTechnique]], ...] = (
+            ("Intervention function", self.plan.functions), ("Policy category", self.plan.policies), ("Behaviour change technique", self.plan.techniques),
+        )
+        for title, items in ranked:
+            rows: list[list[Inline]] = []
+            for i in items:
+                name = self.technique(i.id) if i.id.startswith("bct:") else self.name(i.id)
+                rows.append([f"={i.rank}" if i.tie else str(i.rank), name, f"{i.score:g}", str(len(i.barriers)), i.robustness.note])
+            section.add(Table(["#", title, "Load", "Barriers", "Without unverified links"], rows, caption=f"{title}s", numeric=frozenset({0, 2, 3}), widths=(0.4, 2.4, 0.6, 0.7, 3.4)))
+        if self.plan.excluded:
+            section.add(Table(["Left out", "Kind", "Why"], [[self.name(x.id), x.kind, x.reason] for x in self.plan.excluded], caption="Excluded after APEASE"))
+
+    def _entries(self, doc: Document) -> None:
+        section = doc.section("entries", "Barriers and enablers as coded", appendix=True)
+        by_id = {b.id: b for b in self.case.barriers}
+        groups = {g.id: g.label for g in self.case.groups}
+        rows: list[list[Inline]] = []
+        for barrier in self.plan.barriers:
+            source = by_id.get(barrier.id)
+            evidence = " / ".join(f"“{q}”" for q in (source.evidence if source else ()))
+            notes = source.notes if source and source.notes else ""
+            rows.append([barrier.id, barrier.text, barrier.kind, self.names([*barrier.domains, *barrier.components]),
+                         f"{barrier.load:g}", groups.get(barrier.group, barrier.group) if barrier.group else "", " ".join(x for x in (evidence, notes) if x)])
+        section.add(Table(["Id", "Barrier or enabler", "Kind", "Codes", "Load", "Group", "Evidence and notes"], rows, numeric=frozenset({4})))
+
+    def _references(self, doc: Document) -> None:
+        section = doc.section("references", "References")
+        keys = set(cited_keys(self.plan))
+        for entity_id in self.named:
+            entity = self.ontology.entities.get(entity_id)
+            if entity is not None:
+                keys.add(getattr(entity, "definition_ref", None) or entity.ref)
+        items: list[Inline] = []
+        for key in sorted(keys, key=sort_key):
+            ref = self.ontology.references.get(key)
+            if ref is None:
+                continue
+            extra = f" {ref.url}" if ref.url and not ref.doi else ""
+            items.append([Span(key, "strong"), f": {reference_text(ref)}{extra}"])
+        section.add(Bullets(items))
 
 
-def _label(ontology: Ontology, entity_id: str) -> str:
-    entity = ontology.entities.get(entity_id)
-    return entity.label if entity else entity_id
+def _shorten(text: str, limit: int) -> str:
+    flat = plain(text)
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _anchor(kind: str, key: str) -> str:
-    return esc(f"{kind}-{key}".replace(":", "-"))
+    return f"{kind}-{key}".replace(":", "-")
+
+
+def build_report(
+    plan: Plan, ontology: Ontology, case: Case, *, figure: Figure | None = None, date: str | None = None
+) -> tuple[Document, set[str]]:
+    """The report's content, and every ontology id it names (the glossary covers them all).
+
+    The main part: a one-page summary, the drafted interventions, the diagram, the per-barrier
+    table, priorities, the APEASE worksheet, a glossary and references. The appendix: the full
+    rationale, unverified links, the ranked lists and the coded entries with their evidence.
+    """
+    builder = _Builder(plan, ontology, case)
+    return builder.build(figure, date), builder.named
 
 
 def plan_html(
@@ -146,307 +540,103 @@ def plan_html(
     svg: str | None,
     date: str | None = None,
     top: int = 3,
+    expand: bool = False,
 ) -> str:
-    """A complete, self-contained HTML report of the plan for a client.
+    """A complete, self-contained HTML report of the plan for a client, ready to print on A4.
 
     Args:
         plan: the plan, from `make_plan(case, ontology)`.
         ontology: its ontology (labels, criteria, references).
         case: the case (behaviour, groups, evidence, APEASE worksheet).
-        svg: the diagram as SVG (from `render`), inlined after sanitising; None leaves it out.
+        svg: the summary diagram as SVG, inlined after sanitising; None leaves it out.
         date: printed under the title; none by default so the page is deterministic.
-        top: techniques per function in the APEASE worksheet.
+        top: kept for compatibility; the report's lists have fixed lengths.
+        expand: open the appendix's collapsed sections (for printing to PDF).
 
     Raises:
         RenderError: `svg` is not well-formed SVG.
     """
-    texts = {b.id: b.text for b in plan.barriers}
-    groups = {g.id: g.label for g in case.groups}
-    out: list[str] = []
-    add = out.append
-    title = plan.case["title"]
-    add("<!DOCTYPE html>")
-    add('<html lang="en"><head><meta charset="utf-8">')
-    add(f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">')
-    add('<meta name="referrer" content="no-referrer">')
-    add('<meta name="viewport" content="width=device-width, initial-scale=1">')
-    add(f"<title>Intervention plan: {esc(title)}</title>")
-    add(f"<style>{_CSS}</style></head><body>")
-    add("<header>")
-    add(f"<h1>Intervention plan: {_t(title)}</h1>")
-    profile = ontology.manifest.profiles.get(plan.profile)
-    meta = [f"Case <code>{esc(plan.case['id'])}</code>", f"ontology {esc(plan.ontology)}", f"profile <code>{esc(plan.profile)}</code>" + (f" ({esc(profile.title)})" if profile else "")]
-    if date:
-        meta.append(esc(date))
-    add(f'<p class="meta">{" · ".join(meta)}</p>')
-    add("</header>")
-    sections = [
-        ("summary", "Summary"), ("behaviour", "Target behaviour"), ("diagram", "Diagram"),
-        ("priorities", "Priorities"), ("interventions", "Drafted interventions"), ("functions", "Intervention functions"),
-        ("policies", "Policy categories"), ("techniques", "Behaviour change techniques"),
-        ("excluded", "Excluded after APEASE"), ("rationale", "Rationale"), ("unverified", "Unverified links"),
-        ("worksheet", "APEASE worksheet"), ("barriers", "Barriers and enablers"), ("references", "References"),
-    ]
-    add('<nav aria-label="Contents"><ol>' + "".join(f'<li><a href="#{key}">{name}</a></li>' for key, name in sections) + "</ol></nav>")
-
-    _summary(add, plan, case)
-    _behaviour(add, case)
-    add('<section id="diagram" class="diagram"><h2>Diagram</h2>')
-    if svg is None:
-        add('<p class="note">No diagram in this report.</p>')
-    else:
-        add(f'<figure>{sanitize_svg(svg)}<figcaption>Barriers and enablers (left) through TDF domains and COM-B components to intervention functions, their top techniques and policy categories. Line width: weighted number of barriers flowing through a line. Solid: verified link or the case\'s own code; dotted: secondary source; dashed: unverified link; grey: excluded after APEASE. Double border: enabler.</figcaption></figure>')
-    add("</section>")
-    _priorities(add, plan)
-    _functions(add, plan)
-    _interventions(add, plan, texts)
-    _policies(add, plan, ontology)
-    _techniques(add, plan, ontology)
-    _excluded(add, plan)
-    _rationale(add, plan, ontology, texts)
-    _unverified(add, plan, ontology)
-    _worksheet(add, plan, ontology, case, top)
-    _barriers(add, plan, ontology, case, groups)
-    _references(add, plan, ontology)
-    add('<footer class="note"><p>Made with combmap. Scores and routes are explained in the Rationale; the method is documented in combmap\'s docs/method.md.</p></footer>')
-    add("</body></html>")
-    return "\n".join(out) + "\n"
+    figure = None if svg is None else Figure(FIGURE_CAPTION, svg=sanitize_svg(svg))
+    document, _ = build_report(plan, ontology, case, figure=figure, date=date)
+    return to_html(document, CSS, expand=expand)
 
 
-def _summary(add: _Add, plan: Plan, case: Case) -> None:
-    info = case.info
-    add('<section id="summary"><h2>Summary</h2>')
-    barriers = [b for b in plan.barriers if b.kind != "enabler"]
-    enablers = [b for b in plan.barriers if b.kind == "enabler"]
-    points = [f"{len(barriers)} barriers (of which {sum(b.kind == 'both' for b in barriers)} also enablers) and {len(enablers)} enablers were coded."]
-    if plan.priorities.components:
-        top_components = ", ".join(esc(p.label) for p in plan.priorities.components[:3])
-        points.append(f"The COM-B components raised most: {top_components}.")
-    if plan.interventions:
-        first = plan.interventions[0]
-        points.append(f"The drafted intervention addressing most barriers: <strong>{_t(first.title)}</strong> ({len(first.barriers)} barriers).")
-    if plan.selected:
-        names = ", ".join(esc(plan.labels.get(f, f)) for f in plan.selected)
-        points.append(f"Functions left in after APEASE, by barriers addressed: {names}.")
-    points.append(esc(plan.robustness))
-    add('<div class="summary"><ul>' + "".join(f"<li>{p}</li>" for p in points) + "</ul></div>")
-    facts = [
-        ("Organisation", info.organisation), ("Sector", info.sector), ("Setting", info.setting),
-        ("Date", info.date), ("Source", info.source.citation if info.source else None),
-        ("DOI", info.source.doi if info.source else None), ("URL", info.source.url if info.source else None),
-        ("Coded by", info.coded_by), ("Notes", info.notes),
-    ]
-    rows = "".join(f"<dt>{name}</dt><dd>{_t(value)}</dd>" for name, value in facts if value)
-    if rows:
-        add(f'<dl class="facts">{rows}</dl>')
-    for warning in plan.warnings:
-        add(f'<p class="flag">Warning: {_t(warning)}</p>')
-    add("</section>")
-
-
-def _behaviour(add: _Add, case: Case) -> None:
-    behaviour = case.behaviour
-    add('<section id="behaviour"><h2>Target behaviour</h2>')
-    add(f"<p><strong>{_t(behaviour.target)}</strong></p>")
-    facts = [
-        ("Who", behaviour.who), ("What", behaviour.what), ("Where", behaviour.where),
-        ("When", behaviour.when), ("How often", behaviour.how_often), ("With whom", behaviour.with_whom),
-    ]
-    rows = "".join(f"<dt>{name}</dt><dd>{_t(value) if value else '<span class=note>not specified</span>'}</dd>" for name, value in facts)
-    add(f'<dl class="facts">{rows}</dl></section>')
-
-
-def _priorities(add: _Add, plan: Plan) -> None:
-    add('<section id="priorities"><h2>Priorities</h2>')
-    add('<p class="note">Ranked as the TDF guide judges importance: frequency, then elaboration, then conflicting evidence. "=" marks a tie.</p>')
-    for title, rows in (("COM-B components", plan.priorities.components), ("TDF domains", plan.priorities.domains)):
-        add(f"<h3>{title}</h3><table><thead><tr><th>rank</th><th>{title[:-1]}</th><th>frequency</th><th>elaboration</th><th>conflicting</th><th>barriers</th><th>enablers</th></tr></thead><tbody>")
-        for p in rows:
-            rank = f"={p.rank}" if p.tie else str(p.rank)
-            add(f'<tr><td class="num">{rank}</td><td>{esc(p.label)}</td><td class="num">{p.frequency}</td><td class="num">{p.elaboration}</td><td>{"yes" if p.conflicting else ""}</td><td class="num">{len(p.barriers)}</td><td class="num">{len(p.enablers)}</td></tr>')
-        add("</tbody></table>")
-    add("</section>")
-
-
-def _flag(item: RankedFunction | RankedPolicy | RankedTechnique) -> str:
-    return "" if item.robustness.keeps_rank else f' <span class="flag">{esc(item.robustness.note)}</span>'
-
-
-def _functions(add: _Add, plan: Plan) -> None:
-    add('<section id="functions"><h2>Intervention functions</h2>')
-    add("<table><thead><tr><th>rank</th><th>function</th><th>barriers addressed</th><th>first techniques</th><th>without unverified links</th></tr></thead><tbody>")
-    for f in plan.functions:
-        techniques = "; ".join(f"{esc(t.removeprefix('bct:'))} {esc(plan.labels.get(t, t))}" for t in f.techniques[:5]) or "none linked"
-        rank = f"={f.rank}" if f.tie else str(f.rank)
-        add(f'<tr><td class="num">{rank}</td><td>{esc(f.label)}</td><td class="num">{len(f.barriers)}</td><td>{techniques}</td><td>{esc(f.robustness.note)}</td></tr>')
-    add("</tbody></table></section>")
-
-
-def _interventions(add: _Add, plan: Plan, texts: dict[str, str]) -> None:
-    add('<section id="interventions"><h2>Drafted interventions</h2>')
-    add('<p class="note">Barriers grouped by the domain through which they reach their functions, ranked by barriers addressed (as Baxter &amp; Fancourt 2020, Table 2).</p>')
-    add("<table><thead><tr><th>rank</th><th>intervention</th><th>barriers</th><th>functions</th><th>techniques</th><th>policy categories</th></tr></thead><tbody>")
-    for item in plan.interventions:
-        functions = ", ".join(esc(plan.labels.get(f, f)) for f in item.functions)
-        techniques = "; ".join(f"{esc(t.id.removeprefix('bct:'))} {esc(t.label)}" for t in item.techniques)
-        policies = ", ".join(esc(p.label) + (" (common)" if p.common else "") for p in item.policies)
-        addressed = "".join(f"<li>{_t(texts.get(b, b))}</li>" for b in item.barriers)
-        rank = f"={item.rank}" if item.tie else str(item.rank)
-        add(f'<tr><td class="num">{rank}</td><td><strong>{_t(item.title)}</strong><details><summary>{len(item.barriers)} barriers</summary><ul>{addressed}</ul></details></td><td class="num">{len(item.barriers)}</td><td>{functions}</td><td>{techniques}</td><td>{policies}</td></tr>')
-    add("</tbody></table></section>")
-
-
-def _policies(add: _Add, plan: Plan, ontology: Ontology) -> None:
-    add('<section id="policies"><h2>Policy categories</h2>')
-    add('<p class="note"><em>Common lever</em>: can deliver every selected function; <em>candidate</em>: at least one (Michie, van Stralen &amp; West 2011, Table 3).</p>')
-    add("<table><thead><tr><th>rank</th><th>policy category</th><th>barriers</th><th>delivers</th><th>role</th><th></th></tr></thead><tbody>")
-    for p in plan.policies:
-        serves = ", ".join(esc(_label(ontology, f)) for f in p.functions)
-        role = "common lever" if p.common else "candidate"
-        rank = f"={p.rank}" if p.tie else str(p.rank)
-        add(f'<tr><td class="num">{rank}</td><td>{esc(p.label)}</td><td class="num">{len(p.barriers)}</td><td>{serves}</td><td>{role}</td><td>{_flag(p)}</td></tr>')
-    add("</tbody></table></section>")
-
-
-def _techniques(add: _Add, plan: Plan, ontology: Ontology) -> None:
-    add('<section id="techniques"><h2>Behaviour change techniques</h2>')
-    add("<table><thead><tr><th>rank</th><th>technique</th><th>barriers</th><th>with domain evidence</th><th>functions</th><th></th></tr></thead><tbody>")
-    for t in plan.techniques:
-        functions = ", ".join(esc(_label(ontology, f)) for f in t.functions)
-        rank = f"={t.rank}" if t.tie else str(t.rank)
-        add(f'<tr><td class="num">{rank}</td><td>{esc(t.id.removeprefix("bct:"))} {esc(t.label)}</td><td class="num">{len(t.barriers)}</td><td class="num">{t.evidence}</td><td>{functions}</td><td>{_flag(t)}</td></tr>')
-    add("</tbody></table></section>")
-
-
-def _excluded(add: _Add, plan: Plan) -> None:
-    add('<section id="excluded"><h2>Excluded after APEASE</h2>')
-    if not plan.excluded:
-        add('<p class="note">Nothing was excluded.</p></section>')
-        return
-    add("<table><thead><tr><th>option</th><th>kind</th><th>reason</th></tr></thead><tbody>")
-    for item in plan.excluded:
-        add(f'<tr><td>{esc(item.label)} (<code>{esc(item.id)}</code>)</td><td>{esc(item.kind)}</td><td>{_t(item.reason)}</td></tr>')
-    add("</tbody></table></section>")
-
-
-def _citation(link_ref: str, locator: str | None, status: str) -> str:
-    where = f", {esc(locator)}" if locator else ""
-    return f'<a href="#{_anchor("ref", link_ref)}">{esc(link_ref)}</a>{where} ({esc(status)})'
-
-
-def _rationale(add: _Add, plan: Plan, ontology: Ontology, texts: dict[str, str]) -> None:
-    add('<section id="rationale"><h2>Rationale</h2>')
-    add('<p class="note">For every barrier, its routes to each selected function and the techniques under it, with the sources of each link.</p>')
-    for chain in plan.barriers:
-        routes = []
-        for function in chain.functions:
-            for route in function.routes:
-                link = plan.links[route.link]
-                cites = "; ".join(_citation(s.ref, s.locator, link.status) for s in link.sources)
-                routes.append(f"<li>{esc(_label(ontology, route.code))} → {esc(_label(ontology, function.id))} [{cites}]</li>")
-        lines = "".join(routes) + "".join(f"<li>{_t(line)}</li>" for line in chain_lines(chain, plan, ontology))
-        add(f'<h4 id="{_anchor("why", chain.id)}">{_t(texts.get(chain.id, chain.id))} <code>{esc(chain.id)}</code></h4><ul class="why">{lines}</ul>')
-    add("</section>")
-
-
-def _unverified(add: _Add, plan: Plan, ontology: Ontology) -> None:
-    add('<section id="unverified"><h2>Unverified links</h2>')
-    weak = [link for link in plan.links.values() if link.status == "unverified"]
-    if not weak:
-        add('<p class="note">No recommendation rests on an unverified link.</p></section>')
-        return
-    add(f'<p class="note">{esc(plan.robustness)} Each ranked item says whether it keeps its rank without them.</p>')
-    add("<table><thead><tr><th>from</th><th>to</th><th>source</th><th>link set</th></tr></thead><tbody>")
-    for link in sorted(weak, key=lambda item: item.id):
-        cites = "; ".join(_citation(s.ref, s.locator, link.status) for s in link.sources)
-        add(f"<tr><td>{esc(_label(ontology, link.source))}</td><td>{esc(_label(ontology, link.target))}</td><td>{cites}</td><td><code>{esc(link.set)}</code></td></tr>")
-    add("</tbody></table></section>")
-
-
-def _worksheet(add: _Add, plan: Plan, ontology: Ontology, case: Case, top: int) -> None:
-    criteria = ontology.of_kind(Kind.CRITERION)
-    judged = {option: dict(judgements) for option, judgements in case.apease}
-    options: list[tuple[str, str]] = []
-    for function in plan.functions:
-        options.append((function.id, function.label))
-        for technique in function.techniques[:top]:
-            options.append((technique, f"{technique.removeprefix('bct:')} {plan.labels.get(technique, technique)}"))
-    options.extend((p.id, p.label) for p in plan.policies)
-    seen: set[str] = set()
-    add('<section id="worksheet" class="worksheet"><h2>APEASE worksheet</h2>')
-    add('<p class="note">Judge every candidate function, its first techniques and every policy category against the APEASE criteria (Michie, Atkins &amp; West 2014): pass, unsure or fail, with a note. Judgements already recorded in the case are filled in.</p>')
-    add("<table><thead><tr><th>option</th>" + "".join(f"<th>{esc(c.label)}</th>" for c in criteria) + "</tr></thead><tbody>")
-    for option, name in options:
-        if option in seen:
-            continue
-        seen.add(option)
-        cells = []
-        for criterion in criteria:
-            value = judged.get(option, {}).get(criterion.id)
-            if value is None:
-                cells.append('<td class="blank"></td>')
-            else:
-                cells.append(f'<td class="{esc(value.value)}">{esc(_JUDGEMENT_MARK.get(value.value, value.value))}</td>')
-        indent = "&nbsp;&nbsp;&nbsp;" if option.startswith("bct:") else ""
-        add(f"<tr><td>{indent}{esc(name)}</td>{''.join(cells)}</tr>")
-    add("</tbody></table></section>")
-
-
-def _barriers(add: _Add, plan: Plan, ontology: Ontology, case: Case, groups: dict[str, str]) -> None:
-    by_id = {b.id: b for b in case.barriers}
-    add('<section id="barriers"><h2>Barriers and enablers</h2>')
-    add("<table><thead><tr><th>id</th><th>barrier or enabler</th><th>kind</th><th>codes</th><th>load</th><th>group</th><th>evidence</th></tr></thead><tbody>")
-    for barrier in plan.barriers:
-        source = by_id.get(barrier.id)
-        codes = ", ".join(esc(_label(ontology, c)) for c in (*barrier.domains, *barrier.components))
-        group = _t(groups.get(barrier.group, barrier.group)) if barrier.group else ""
-        evidence = "".join(f"<li>{_t(quote)}</li>" for quote in (source.evidence if source else ()))
-        notes = f'<p class="note">{_t(source.notes)}</p>' if source and source.notes else ""
-        add(f'<tr id="{_anchor("barrier", barrier.id)}"><td><code>{esc(barrier.id)}</code></td><td>{_t(barrier.text)}{notes}</td><td>{esc(barrier.kind)}</td><td>{codes}</td><td class="num">{barrier.load:g}</td><td>{group}</td><td>{"<ul>" + evidence + "</ul>" if evidence else ""}</td></tr>')
-    add("</tbody></table></section>")
-
-
-def cited_keys(plan: Plan) -> list[str]:
-    """Reference keys of every link the plan rests on."""
-    return sorted(cited(plan), key=sort_key)
-
-
-def _references(add: _Add, plan: Plan, ontology: Ontology) -> None:
-    add('<section id="references"><h2>References</h2><ol>')
-    for key in cited_keys(plan):
-        ref = ontology.references.get(key)
-        if ref is None:
-            continue
-        extra = f" {esc(ref.url)}" if ref.url and not ref.doi else ""
-        add(f'<li id="{_anchor("ref", key)}"><strong>{esc(key)}</strong>: {esc(reference_text(ref))}{extra}</li>')
-    add("</ol></section>")
-
-
-# --- Markdown -----------------------------------------------------------------------------------
+#: What the report's diagram shows.
+FIGURE_CAPTION = (
+    "Barriers grouped by TDF domain (left), the intervention functions that reach them in rank "
+    "order (middle), and their first techniques (right); the policy categories that can deliver "
+    "them are listed below the barriers. Line width: weighted number of barriers."
+)
 
 
 def plan_report_markdown(
     plan: Plan,
     ontology: Ontology,
+    case: Case,
     *,
-    top: int = 3,
-    focus: str | None = None,
-    layers: list[str] | tuple[str, ...] | None = None,
+    mermaid: str | None = None,
     date: str | None = None,
 ) -> str:
-    """The Markdown plan report followed by the diagram as a Mermaid block.
+    """The report as Markdown: the same sections, the diagram as a Mermaid block.
 
     Raises:
-        UnknownIdError: `focus` names nothing in the diagram.
-        RenderError: `layers` names an unknown layer.
+        RenderError: the Mermaid text would break its Markdown fence.
     """
-    from combmap.diagram import plan_mermaid
-
-    mermaid = plan_mermaid(plan, ontology, top=top, focus=focus, layers=layers, date=date)
-    if "```" in mermaid:  # impossible: the Mermaid writer encodes backticks; refuse rather than break the fence
+    if mermaid is not None and "```" in mermaid:  # the Mermaid writer encodes backticks
         raise RenderError("the Mermaid diagram would break its Markdown fence")
-    body = plan_markdown(plan, ontology).rstrip("\n")
-    return f"{body}\n\n## Diagram\n\n```mermaid\n{mermaid}```\n"
+    figure = None if mermaid is None else Figure(FIGURE_CAPTION, mermaid=mermaid)
+    document, _ = build_report(plan, ontology, case, figure=figure, date=date)
+    return to_markdown(document)
 
 
-__all__ = ["cited_keys", "plan_html", "plan_report_markdown", "sanitize_svg"]
+def plan_docx(plan: Plan, ontology: Ontology, case: Case, *, png: bytes | None, date: str | None = None) -> bytes:
+    """The report as a Word document (.docx), with the diagram as a PNG on a landscape page.
+
+    Raises:
+        RenderError: python-docx is missing.
+    """
+    from combmap.word import to_docx
+
+    figure = None if png is None else Figure(FIGURE_CAPTION, png=png)
+    document, _ = build_report(plan, ontology, case, figure=figure, date=date)
+    return to_docx(document)
+
+
+def cited_keys(plan: Plan) -> list[str]:
+    """Reference keys of every link the plan uses."""
+    return sorted({src.ref for link in plan.links.values() for src in link.sources}, key=sort_key)
+
+
+__all__ = ["CSS", "build_report", "cited_keys", "plan_docx", "plan_html", "plan_report_markdown", "sanitize_svg"]
+
+
+def plain_plan_lines(plan: Plan, ontology: Ontology, *, count: int = 5) -> list[str]:
+    """The plan in plain words, for an organisation lead at the terminal (`plan --plain`).
+
+    Technical names stay in brackets; options the case's APEASE judgements rule out are
+    counted, not named (they are not recommended); options judged 'not sure' are marked.
+    """
+    lines = ["What could help, in plain words:"]
+    for item in plan.interventions[:count]:
+        title = item.title if not item.title_generated else plain_title(ontology, item.target, item.functions)
+        rank = f"={item.rank}" if item.tie else str(item.rank)
+        examples = "; ".join(t.label for t in item.techniques[:2])
+        lines.append(f"{rank}. {title} ({len(item.barriers)} barrier{'s' * (len(item.barriers) != 1)})")
+        if examples:
+            lines.append(f"   For example: {examples}.")
+    unsure = [f for f in plan.functions if f.apease] + [p for p in plan.policies if p.apease]
+    lines.append("")
+    lines.append("Kinds of help, most useful first:")
+    for function in plan.functions:
+        mark = " (you were not sure about this)" if function.apease else ""
+        words = plain_label(ontology, function.id)
+        lines.append(f"  - {words[:1].upper()}{words[1:]} ({function.label}){mark}")
+    if unsure:
+        lines.append("")
+        lines.append("Not sure: " + ", ".join(f"{plain_label(ontology, u.id)} ({u.label})" for u in unsure) + ". Talk these through before you rely on them.")
+    if plan.excluded:
+        lines.append("")
+        lines.append(f"You ruled out {len(plan.excluded)} option{'s' * (len(plan.excluded) != 1)}; the plan leaves {'them' if len(plan.excluded) != 1 else 'it'} out.")
+    lines.append("")
+    lines.append("The full plan, with the method's terms: combmap plan FILE --technical")
+    return [plain(line) if line.strip() else "" for line in lines]

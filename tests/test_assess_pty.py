@@ -147,6 +147,9 @@ def test_whole_questionnaire_to_the_summary(tmp_path: Path, onto: Ontology) -> N
     child.sendline("y")
     for number in (5, 12, 19, 26, 33):
         answer(child, number, "2")
+    child.expect(words("what could your organisation use?"))
+    child.expect("type l to do this later")
+    child.sendline("l")
     child.expect("Your summary")
     child.expect(words("Barriers and strengths, by part of the COM-B model"))
     child.expect(words("What to work on first"))
@@ -164,6 +167,8 @@ def test_whole_questionnaire_to_the_summary(tmp_path: Path, onto: Ontology) -> N
     child.expect(words("Welcome back, Sam. You have answered 33 of 33 questions."))
     child.expect(words("Press Enter to see your summary"))
     child.sendline("")
+    child.expect("type l to do this later")
+    child.sendline("l")
     child.expect("Your summary")
     assert finish(child) == 0
 
@@ -179,3 +184,92 @@ def test_end_of_input_saves_and_exits_cleanly(tmp_path: Path) -> None:
     child.expect(words("Saved. You have answered 1 of 33 questions"))
     assert finish(child) == 0
     assert list(stored(tmp_path).values()) == [5]
+
+
+def test_apease_step_rules_out_coercion_and_marks_not_sure(tmp_path: Path, onto: Ontology) -> None:
+    """Issue 12: options judged unacceptable never show again; 'not sure' is shown as such."""
+    child = spawn(tmp_path, "--org", "Riverside Arts", "--behaviour", "Run weekly sessions")
+    child.expect("Press Enter to start")
+    child.sendline("")
+    for number in range(1, 34):
+        answer(child, number, "1")
+    child.expect(words("what could your organisation use?"))
+    child.expect("type l to do this later")
+    child.sendline("")
+    seen: dict[str, str] = {}
+    while child.expect([r"Option (\d+) of (\d+) · ", "Your summary"]) == 0:
+        child.expect("Your answer: ")
+        shown = str(child.before)
+        if "(Coercion)" in shown:
+            child.sendline("n")
+            child.expect("What rules it out")
+            child.sendline("a")
+            seen["coercion"] = "no"
+        elif "(Enablement)" in shown:
+            child.sendline("u")
+            seen["enablement"] = "unsure"
+        else:
+            child.sendline("y")
+    assert seen == {"coercion": "no", "enablement": "unsure"}
+    child.expect(pexpect.EOF)
+    summary = str(child.before)
+    assert "Coercion" not in summary
+    assert "penalise" not in summary.casefold()
+    assert re.search(words("(Enablement) (you were not sure about this)"), summary)
+    assert re.search(words("You ruled out 1 option"), summary)
+    data = yaml.safe_load((tmp_path / "org.yaml").read_text(encoding="utf-8"))
+    verdicts = data["options"]["apease"]
+    assert verdicts["if:coercion"]["apease:acceptability"] == "fail"
+    assert verdicts["if:coercion"]["apease:affordability"] == "pass"
+    assert set(verdicts["if:enablement"].values()) == {"unsure"}
+    plan = make_plan(load_case(tmp_path / "org.yaml", onto), onto)
+    recommended = {f.id for f in plan.functions} | {t.id for t in plan.techniques}
+    assert "if:coercion" not in recommended
+    from typer.testing import CliRunner
+
+    from combmap.cli import app
+
+    result = CliRunner().invoke(app, ["plan", str(tmp_path / "org.yaml"), "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    ranked = result.output.split("Excluded", 1)[0]
+    assert "Coercion" not in ranked
+    # The plan of a self-assessment is in plain words by default, and never names Coercion.
+    result = CliRunner().invoke(app, ["plan", str(tmp_path / "org.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "Coercion" not in result.output and "penalise" not in result.output.casefold()
+    assert "(Enablement) (you were not sure about this)" in result.output
+    assert "You ruled out 1 option" in result.output
+
+
+def test_apease_step_resumes_where_it_stopped(tmp_path: Path) -> None:
+    """Quitting during the APEASE step keeps the judgements made; the next run asks the rest."""
+    child = spawn(tmp_path, "--behaviour", "Run weekly sessions")
+    child.expect("What is your organisation called")
+    child.sendline("")
+    child.expect("Press Enter to start")
+    child.sendline("")
+    for number in range(1, 34):
+        answer(child, number, "1")
+    child.expect("type l to do this later")
+    child.sendline("")
+    child.expect(r"Option 1 of (\d+) · ")
+    match = child.match
+    assert isinstance(match, re.Match)
+    total = int(match.group(1))
+    child.expect("Your answer: ")
+    child.sendline("y")
+    child.expect(r"Option 2 of ")
+    child.expect("Your answer: ")
+    child.sendline("q")
+    child.expect(pexpect.EOF)
+    data = yaml.safe_load((tmp_path / "org.yaml").read_text(encoding="utf-8"))
+    assert len(data["options"]["apease"]) == 1
+    again = spawn(tmp_path)
+    again.expect("see your summary")
+    again.sendline("")
+    again.expect("type l to do this later")
+    again.sendline("")
+    again.expect(rf"Option 1 of {total - 1} · ")
+    again.expect("Your answer: ")
+    again.sendline("q")
+    again.expect(pexpect.EOF)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,3 +180,34 @@ def test_cli_needs_two_sides(capsys: pytest.CaptureFixture[str]) -> None:
     _, err = capsys.readouterr()
     assert done.value.code == 1
     assert "at least two sides" in err
+
+
+def test_compare_diagram_has_legend_columns_and_rank_labels_on_lines(onto: Ontology) -> None:
+    """Issue 12: sides in the middle, a legend, and each rank label carried by its own line."""
+    data = by_group(onto, HEALTH_CHAMPIONS)
+    dot = to_dot(data)
+    assert "legend [shape=plain" in dot
+    assert "subgraph column_domain { rank=same;" in dot
+    assert "subgraph column_function { rank=same;" in dot
+    rank_lines = [line for line in dot.splitlines() if "-> if_" in line]
+    assert rank_lines and all('[label="#' in line for line in rank_lines)
+    assert "constraint=false" not in dot
+    mermaid = to_mermaid(data)
+    assert 'subgraph legend["Legend"]' in mermaid
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".png", ".pdf", ".mmd", ".dot"])
+def test_compare_writes_diagram_files_like_diagram(tmp_path: Path, suffix: str) -> None:
+    from typer.testing import CliRunner
+
+    from combmap.cli import app
+
+    out = tmp_path / f"cmp{suffix}"
+    result = CliRunner().invoke(
+        app,
+        ["compare", str(HEALTH_CHAMPIONS), "--by", "group", "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    expected = {".svg": b"<svg", ".png": b"\x89PNG", ".pdf": b"%PDF", ".mmd": b"flowchart", ".dot": b"digraph"}
+    assert expected[suffix] in data[:400]

@@ -266,6 +266,9 @@ def test_pure_binary_is_found_beside_the_interpreter(monkeypatch: pytest.MonkeyP
 def test_cli_diagram_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, err = run(capsys, "diagram", str(BAXTER))
     assert code == 0, err
+    assert out.startswith("digraph combmap_summary {")
+    code, out, err = run(capsys, "diagram", str(BAXTER), "--detail", "full")
+    assert code == 0, err
     assert out.startswith("digraph combmap {")
     code, out, _ = run(capsys, "diagram", str(BAXTER), "--format", "mermaid", "--top", "1", "--layers", "functions", "--layers", "policies")
     assert code == 0 and out.startswith("flowchart LR") and "tdf_" not in out
@@ -309,3 +312,85 @@ def test_cli_unwritable_output(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 def test_cli_unknown_suffix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "diagram", str(BAXTER), "-o", str(tmp_path / "d.gif"))
     assert code == 1 and "--format" in err
+
+
+# --- the summary view (issue 12) ----------------------------------------------------------------
+
+
+def _summary_source(onto: Ontology, case_file: Path, size: str = "a4-landscape") -> str:
+    plan = make_plan(load_case(case_file, onto), onto)
+    return str(dg.summary_digraph(dg.summary_model(plan, onto), size=size).source)
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=lambda p: p.stem)
+def test_summary_golden(case_file: Path, onto: Ontology, update_golden: bool) -> None:
+    plan = make_plan(load_case(case_file, onto), onto)
+    model = dg.summary_model(plan, onto)
+    for suffix, text in ((".summary.dot", dg.summary_digraph(model).source), (".summary.mmd", dg.summary_mermaid(model))):
+        path = GOLDEN / f"{case_file.stem}{suffix}"
+        if update_golden or not path.exists():
+            path.write_text(text, encoding="utf-8")
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} changed; review, then run pytest --update-golden"
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=lambda p: p.stem)
+def test_summary_every_node_but_the_last_column_has_a_line_out(case_file: Path, onto: Ontology) -> None:
+    plan = make_plan(load_case(case_file, onto), onto)
+    model = dg.summary_model(plan, onto)
+    tails = {a for a, _ in model.edges} | {f for item in model.finals for f in item.sources}
+    assert {g.id for g in model.groups} <= tails
+    assert {f.id for f in model.functions} <= tails
+    heads = {b for _, b in model.edges}
+    assert {f.id for f in model.functions} <= heads
+    assert all(item.sources for item in model.finals)
+    ranks = [int(f.lines[0].split()[0].lstrip("#=")) for f in model.functions]
+    assert ranks == sorted(ranks), "functions are drawn in rank order"
+
+
+@pytest.mark.skipif(not HAVE_SYSTEM, reason="system Graphviz `dot` is not installed here (CI installs it)")
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=lambda p: p.stem)
+def test_summary_fits_a4_landscape_with_legible_text(case_file: Path, onto: Ontology) -> None:
+    """Drawn for A4 landscape (277 × 190 mm of text block), its smallest text stays ≥ 7 pt."""
+    svg = dg.render(_summary_source(onto, case_file), "svg", renderer="system").decode()
+    width, height = (float(v) for v in re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())  # type: ignore[union-attr]
+    assert width <= 10.9 * 72 + 1 and height <= 7.5 * 72 + 1
+    scale = float(re.search(r"scale\(([\d.]+)", svg).group(1))  # type: ignore[union-attr]
+    sizes = [float(v) for v in re.findall(r'font-size="([\d.]+)"', svg)]
+    assert min(sizes) * scale >= 7.0, f"smallest text {min(sizes) * scale:.2f} pt"
+
+
+def test_summary_sizes_and_dpi(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for size, box in (("slide", "13,7"), ("a4", "7.5,10.9")):
+        code, out, err = run(capsys, "diagram", str(BAXTER), "--size", size)
+        assert code == 0, err
+        assert f'size="{box}"' in out
+    code, out, _ = run(capsys, "diagram", str(BAXTER), "--size", "poster", "--dpi", "200")
+    assert code == 0 and " size=" not in out.split("\n", 2)[1] and "dpi=200" in out
+    from PIL import Image
+
+    widths = []
+    for dpi in ("72", "144"):
+        target = tmp_path / f"s{dpi}.png"
+        code, _, err = run(capsys, "diagram", str(BAXTER), "-o", str(target), "--dpi", dpi)
+        assert code == 0, err
+        with Image.open(target) as image:
+            widths.append(image.size[0])
+    assert abs(widths[1] / widths[0] - 2) < 0.05, widths
+
+
+def test_summary_escapes_hostile_text(hostile: Plan, onto: Ontology) -> None:
+    model = dg.summary_model(hostile, onto)
+    source = dg.summary_digraph(model).source
+    html_labels = [line for line in source.splitlines() if "label=<<" in line]
+    assert html_labels and all("<script" not in line.lower() for line in html_labels)
+    assert "<script" not in dg.summary_mermaid(model).lower()
+    if HAVE_SYSTEM:
+        _svg_checks(dg.render(source, "svg", renderer="system"))
+
+
+def test_long_mermaid_is_replaced_by_the_summary(baxter: Plan, onto: Ontology) -> None:
+    model = dg.summary_model(baxter, onto)
+    text, replaced = dg.mermaid_or_summary("x" * (dg.MERMAID_MAX_TEXT + 1), model)
+    assert replaced and text.startswith("flowchart LR") and "summary_note" in text and "longer" in text
+    same, replaced = dg.mermaid_or_summary("flowchart LR\n", model)
+    assert not replaced and same == "flowchart LR\n"

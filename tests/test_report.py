@@ -12,7 +12,6 @@ import pytest
 
 from combmap import Case, Ontology, Plan, RenderError, load_case, make_plan
 from combmap import diagram as dg
-from combmap.render import plan_markdown
 from combmap.report import plan_html, plan_report_markdown, sanitize_svg
 
 from .conftest import CASES
@@ -118,15 +117,18 @@ def test_html_sections_and_worksheet(baxter: tuple[Case, Plan], onto: Ontology) 
     case, plan = baxter
     page = plan_html(plan, onto, case, svg=_svg(plan, onto), date="2031-05-06")
     _assert_safe_html(page)
-    for anchor in ("summary", "behaviour", "diagram", "priorities", "functions", "interventions", "policies",
-                   "techniques", "rationale", "unverified", "worksheet", "references"):
+    for anchor in ("summary", "interventions", "diagram", "barriers", "priorities", "worksheet",
+                   "glossary", "references", "rationale", "unverified", "tables", "entries"):
         assert f'id="{anchor}"' in page
     assert "2031-05-06" in page and "@media print" in page and "<svg" in page
     worksheet = page.split('id="worksheet"', 1)[1].split("</section>", 1)[0]
     for criterion in ("Affordability", "Practicability", "Acceptability", "Equity"):
         assert criterion in worksheet
     assert "Enablement" in worksheet
-    assert 'href="#ref-michie2011"' in page and 'id="ref-michie2011"' in page
+    references = page.split('id="references"', 1)[1].split("</section>", 1)[0]
+    assert "michie2011" in references and "Michie" in references
+    main, appendix = page.split('id="appendix"', 1)
+    assert "<details" not in main and appendix.count("<details>") >= 3  # the appendix is collapsed
     assert plan_html(plan, onto, case, svg=None) == plan_html(plan, onto, case, svg=None)
 
 
@@ -134,8 +136,8 @@ def test_worksheet_prefills_judgements(hostile_case: tuple[Case, Plan], onto: On
     case, plan = hostile_case
     assert "if:enablement" in plan.selected
     page = plan_html(plan, onto, case, svg=None)
-    row = next(r for r in page.split('id="worksheet"', 1)[1].split("<tr>") if r.startswith("<td>Enablement"))
-    assert "✓ pass" in row and "? unsure" in row
+    row = next(r for r in page.split('id="worksheet"', 1)[1].split("<tr>") if r.startswith("<td><bdi>Enablement"))
+    assert "✓ pass" in row and "? not sure" in row
 
 
 def test_sanitize_svg_strips_active_content() -> None:
@@ -157,23 +159,27 @@ def test_sanitize_svg_strips_active_content() -> None:
 # --- Markdown ---------------------------------------------------------------------------------
 
 
-def test_markdown_report_reuses_plan_markdown(baxter: tuple[Case, Plan], onto: Ontology) -> None:
-    _, plan = baxter
-    text = plan_report_markdown(plan, onto)
-    assert text.startswith(plan_markdown(plan, onto).rstrip("\n"))
-    block = text.split("```mermaid\n", 1)[1]
-    assert block.startswith("flowchart LR") and block.rstrip().endswith("```")
-    assert block[: -len("```\n")] == dg.plan_mermaid(plan, onto)
+def test_markdown_report_has_the_sections_and_the_summary_diagram(baxter: tuple[Case, Plan], onto: Ontology) -> None:
+    case, plan = baxter
+    mermaid = dg.summary_mermaid(dg.summary_model(plan, onto))
+    text = plan_report_markdown(plan, onto, case, mermaid=mermaid)
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    for title in ("## Summary", "## Drafted interventions", "## The plan on one page", "## Barriers and what could address them",
+                  "## Priorities", "## APEASE worksheet", "## Glossary", "## References", "# Appendix", "## Rationale"):
+        assert title in headings, title
+    assert headings.index("# Appendix") > headings.index("## References")
+    block = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block == mermaid
 
 
 def test_hostile_markdown_has_no_raw_markup(hostile_case: tuple[Case, Plan], onto: Ontology) -> None:
-    _, plan = hostile_case
-    text = plan_report_markdown(plan, onto)
+    case, plan = hostile_case
+    text = plan_report_markdown(plan, onto, case, mermaid=dg.summary_mermaid(dg.summary_model(plan, onto)))
     for raw in ("<script", "<img", "**x**", "| table | breaker |", "[bold red]x[/]"):
         assert raw not in text, raw
     assert not re.search(r"(?<!\\)\]\(javascript:", text)  # no link can form
     assert text.count("```") == 2  # nothing in the case can open or close a fence
-    mermaid = text.split("```mermaid\n", 1)[1]
+    mermaid = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert '"] end' not in mermaid and "%% comment" not in mermaid
     assert "\u202e" not in text and "\x1b" not in text  # no reordering, no terminal escapes
 

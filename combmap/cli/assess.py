@@ -168,7 +168,9 @@ def _assess_interactive(session: Session, onto: Ontology, resume: str) -> None:
 
     console = Console(highlight=False)
     try:
-        if _assess_start(console, session, resume):
+        if _assess_start(console, session, resume) and _assess_apease(
+            console, session, onto, resume
+        ):
             _assess_summary(session, onto, resume, console)
     except (KeyboardInterrupt, EOFError) as stop:
         session.save()
@@ -344,6 +346,80 @@ def _assess_walk(console: Console, walk: Walk, session: Session) -> bool:
     return True
 
 
+def _assess_apease(console: Console, session: Session, onto: Ontology, resume: str) -> bool:
+    """After the questions: which candidate options could the organisation use? False: quit.
+
+    Each answer is saved at once under `options.apease`; options already judged are not asked
+    again, so a second run carries on where the first stopped.
+    """
+    from rich.panel import Panel
+
+    from combmap import assess as lib
+    from combmap.case import load_case
+    from combmap.plan import make_plan
+    from combmap.terminal import markup
+
+    document = session.to_document()
+    if not any(str(b.get("id", "")).startswith("q-") for b in document["barriers"]):
+        return True
+    session.save()
+    plan = make_plan(load_case(session.path, onto), onto)
+    done = lib.judged(session)
+    options = [o for o in lib.apease_options(plan, onto) if o.id not in done]
+    if not options:
+        return True
+    console.print()
+    console.print(
+        Panel(
+            f"Your answers point to {len(options)} kinds of help. For each one, say whether it "
+            "would be acceptable to the people involved, affordable, and practical for your "
+            "organisation. The plan then suggests only what you can use.\n\n"
+            "Type y (yes), n (no), u (not sure), s (skip for now) or q (save and quit).",
+            title="Last step: what could your organisation use?",
+            padding=(1, 2),
+        )
+    )
+    choice = _ask(console, "Press Enter to start, type l to do this later, or q to quit: ")
+    if choice.strip().casefold() in {"l", "later"}:
+        return True
+    if choice.strip().casefold() in {"q", "quit"}:
+        return False
+    for number, option in enumerate(options, start=1):
+        kind = "Kind of help" if option.kind == "function" else "Way to deliver it"
+        console.print()
+        console.rule(f"Option {number} of {len(options)} · {kind}", align="left")
+        words = option.plain[:1].upper() + option.plain[1:]
+        console.print(f"[bold]{markup(words)}[/bold] [dim]({markup(option.label)})[/dim]")
+        if option.example:
+            console.print(f"[dim]For example: {markup(option.example)}[/dim]")
+        console.print("Would this be acceptable, affordable and practical for your organisation?")
+        console.print("  [bold]y[/bold] yes   [bold]n[/bold] no   [bold]u[/bold] not sure   [bold]s[/bold] skip   [bold]q[/bold] save and quit")
+        while True:
+            key = _ask(console, "Your answer: ").strip().casefold()
+            if key in {"y", "yes"}:
+                lib.judge(session, option.id, "yes")
+            elif key in {"u", "?", "not sure", "unsure", "d"}:
+                lib.judge(session, option.id, "unsure")
+            elif key in {"n", "no"}:
+                reply = _ask(
+                    console,
+                    "What rules it out? a not acceptable, f not affordable, p not practical "
+                    "(one or more, e.g. ap; Enter for all three): ",
+                ).strip().casefold()
+                failed = [lib.CRITERION_KEYS[c] for c in reply if c in lib.CRITERION_KEYS]
+                lib.judge(session, option.id, "no", failed)
+            elif key in {"s", "skip", ""}:
+                break
+            elif key in {"q", "quit"}:
+                return False
+            else:
+                console.print("[yellow]Type y, n, u (not sure), s (skip) or q (quit).[/yellow]")
+                continue
+            session.save()
+            break
+    return True
+
+
 def _show_question(console: Console, walk: Walk, session: Session) -> None:
     from combmap import assess as lib
     from combmap.terminal import markup
@@ -393,6 +469,7 @@ def _assess_summary(
 
     from combmap.assess import comb_profile, top_priorities
     from combmap.case import load_case
+    from combmap.glossary import plain_name
     from combmap.plan import make_plan
     from combmap.terminal import markup
 
@@ -438,7 +515,7 @@ def _assess_summary(
         table.add_column("Strengths", style="green")
         for row in rows:
             table.add_row(
-                markup(row.label),
+                markup(plain_name(onto, row.id)),
                 _bar(row.barriers, peak, left=True),
                 _bar(row.enablers, peak, left=False),
             )
@@ -459,15 +536,26 @@ def _assess_summary(
                 if item.enablers:
                     found += ", " + _count_words(len(item.enablers), "strength")
                 flag = " [yellow](mixed answers)[/yellow]" if item.conflicting else ""
-                console.print(f"  {index}. {markup(item.label)}: {found}{flag}")
+                console.print(f"  {index}. {markup(plain_name(onto, item.id))}: {found}{flag}")
                 texts = {b.id: b.text for b in case.barriers}
                 for entry_id in item.barriers[:2]:
                     console.print(Padding(f"[dim]{markup(texts[entry_id])}[/dim]", (0, 0, 0, 5)))
-        helps = [item.title for item in result.interventions][:3]
+        from combmap.assess import judged, unsure_options
+
+        verdicts = judged(session)
+        unsure = unsure_options(verdicts)
+        helps = [f for f in result.functions if f.barriers][:3]
         if helps:
-            console.print("\nWhat could help most (the full plan says why, and how):")
-            for title in helps:
-                console.print(f"  - {markup(title)}")
+            console.print("\n[bold]What could help most[/bold] (the full plan says why, and how)")
+            for index, function in enumerate(helps, start=1):
+                mark = " [yellow](you were not sure about this)[/yellow]" if function.id in unsure else ""
+                console.print(f"  {index}. {markup(plain_name(onto, function.id))}{mark}")
+        ruled_out = sum(1 for v in verdicts.values() if "fail" in v.values())
+        if ruled_out:
+            console.print(
+                f"[dim]You ruled out {_count_words(ruled_out, 'option')}; the plan leaves "
+                f"{'them' if ruled_out != 1 else 'it'} out.[/dim]"
+            )
     if session.behaviour is None:
         console.print(
             '\nTip: say what your organisation wants to do, e.g. --behaviour "Run weekly arts '

@@ -37,6 +37,9 @@ class CompareFormat(StrEnum):
     MARKDOWN = "markdown"
     DOT = "dot"
     MERMAID = "mermaid"
+    SVG = "svg"
+    PNG = "png"
+    PDF = "pdf"
 
 
 class CompareBy(StrEnum):
@@ -63,6 +66,9 @@ _COMPARE_SUFFIXES = {
     ".gv": "dot",
     ".mmd": "mermaid",
     ".mermaid": "mermaid",
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
 }
 _AGGREGATE_SUFFIXES = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown"}
 #: Skipped inputs listed on the terminal; the JSON output lists every one.
@@ -88,7 +94,8 @@ def compare(
         typer.Option(
             "--format",
             "-f",
-            help="table (default on a terminal), json, markdown, dot or mermaid.",
+            help="table (default on a terminal), json, markdown, dot, mermaid, svg, png or pdf; "
+            "default from the -o suffix.",
             show_default=False,
         ),
     ] = None,
@@ -117,6 +124,15 @@ def compare(
         sides, onto, profile=profile, top=top, by=by.value, ungrouped=ungrouped
     )
     chosen = _chosen_format(format, output, _COMPARE_SUFFIXES)
+    if chosen in {"png", "pdf"} and output is None:
+        from combmap.errors import OutputError
+
+        raise OutputError(f"{chosen.upper()} is binary; give a file with -o, e.g. -o compare.{chosen}")
+    if chosen in {"svg", "png", "pdf"}:
+        from combmap.diagram import render
+
+        _emit(render(comparing.to_dot(data), chosen), output)
+        return
     if chosen == "table":
         _tables_text(comparing.tables(data), output)
         return

@@ -15,6 +15,7 @@ from combmap.cli.common import (
     _by_suffix,
     _case,
     _emit,
+    _note,
     app,
 )
 
@@ -36,10 +37,14 @@ class ReportFormat(StrEnum):
 
     HTML = "html"
     MARKDOWN = "markdown"
+    DOCX = "docx"
+    PDF = "pdf"
 
 
 _DIAGRAM_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid"}
-_REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+_REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".docx": "docx", ".pdf": "pdf"}
+#: Resolution of the diagram in a Word report: sharp when printed at A4 landscape width.
+_DOCX_DPI = 200
 
 RendererOption = Annotated[
     str | None,
@@ -49,6 +54,22 @@ DateOption = Annotated[
     str | None, typer.Option("--date", help="Date printed in the title block (none by default, so output is reproducible).", show_default=False)
 ]
 DiagramTopOption = Annotated[int, typer.Option("--top", min=0, max=93, help="Techniques drawn under each function.")]
+
+
+class Detail(StrEnum):
+    """How much `combmap diagram` draws."""
+
+    SUMMARY = "summary"
+    FULL = "full"
+
+
+class Size(StrEnum):
+    """Page sizes `combmap diagram` lays out for."""
+
+    A4_LANDSCAPE = "a4-landscape"
+    A4 = "a4"
+    SLIDE = "slide"
+    POSTER = "poster"
 
 
 
@@ -67,29 +88,59 @@ def diagram(
         list[str] | None,
         typer.Option("--layers", help="Layers to draw, comma-separated or repeated: barriers, domains, components, functions, techniques, policies.", show_default=False),
     ] = None,
+    detail: Annotated[
+        Detail | None,
+        typer.Option("--detail", help="summary (one page: barriers by domain → functions → what to do) or full (every layer: a poster). --focus and --layers imply full.", show_default=False),
+    ] = None,
+    size: Annotated[
+        Size, typer.Option("--size", help="Page the summary is laid out for: a4-landscape, a4, slide (16:9) or poster (no limit).")
+    ] = Size.A4_LANDSCAPE,
+    dpi: Annotated[int | None, typer.Option("--dpi", min=36, max=1200, help="Resolution of a PNG, in dots per inch (default 96).", show_default=False)] = None,
     profile: ProfileOption = None,
     ontology: OntologyOption = None,
     renderer: RendererOption = None,
     date: DateOption = None,
 ) -> None:
-    """Draw the plan: barriers → TDF → COM-B → functions → techniques → policy categories.
+    """Draw the plan: by default a one-page summary; --detail full draws every layer.
 
-    Example: combmap diagram cases/baxter-2020-cvso.yaml -o baxter.svg --focus enablement
+    Example: combmap diagram cases/baxter-2020-cvso.yaml -o baxter.svg --size slide
     """
     from combmap.errors import OutputError
 
     chosen = format.value if format else _by_suffix(output, _DIAGRAM_SUFFIXES, "dot", "diagram")
     if chosen in {"png", "pdf"} and output is None:
         raise OutputError(f"{chosen.upper()} is binary; give a file with -o, e.g. -o diagram.{chosen}")
-    from combmap.diagram import plan_digraph, plan_mermaid, render
+    from combmap.diagram import (
+        mermaid_or_summary,
+        plan_digraph,
+        plan_mermaid,
+        render,
+        summary_digraph,
+        summary_mermaid,
+        summary_model,
+    )
     from combmap.plan import make_plan
 
     onto, loaded = _case(case, ontology)
     result = make_plan(loaded, onto, profile=profile)
+    full = detail == Detail.FULL or (detail is None and (focus is not None or bool(layers)))
+    summary = summary_model(result, onto, date=date)
     if chosen == "mermaid":
-        _emit(plan_mermaid(result, onto, top=top, focus=focus, layers=layers, date=date), output)
+        if not full:
+            _emit(summary_mermaid(summary), output)
+            return
+        text, replaced = mermaid_or_summary(plan_mermaid(result, onto, top=top, focus=focus, layers=layers, date=date), summary)
+        if replaced:
+            _note("the full diagram is longer than Mermaid draws by default; wrote the summary instead (use -o diagram.svg for the full one)")
+        _emit(text, output)
         return
-    source = plan_digraph(result, onto, top=top, focus=focus, layers=layers, date=date).source
+    if full:
+        graph = plan_digraph(result, onto, top=top, focus=focus, layers=layers, date=date)
+        if dpi:
+            graph.attr("graph", dpi=str(dpi))
+        source = graph.source
+    else:
+        source = summary_digraph(summary, size=size.value, dpi=dpi).source
     if chosen == "dot":
         _emit(source, output)
         return
@@ -102,7 +153,7 @@ def report(
     output: OutputOption = None,
     format: Annotated[
         ReportFormat | None,
-        typer.Option("--format", "-f", help="html or markdown; default from the -o suffix, else html.", show_default=False),
+        typer.Option("--format", "-f", help="html, markdown, docx (Word) or pdf (printed by Chromium); default from the -o suffix, else html.", show_default=False),
     ] = None,
     top: DiagramTopOption = 3,
     profile: ProfileOption = None,
@@ -110,20 +161,35 @@ def report(
     renderer: RendererOption = None,
     date: DateOption = None,
 ) -> None:
-    """Write a client report: a self-contained HTML page, or Markdown with a Mermaid diagram.
+    """Write a client report: HTML that prints on A4, Markdown, Word (.docx) or PDF.
 
-    Example: combmap report cases/baxter-2020-cvso.yaml -o baxter-report.html
+    Example: combmap report cases/baxter-2020-cvso.yaml -o baxter-report.docx
     """
+    from combmap.errors import OutputError
+
     chosen = format.value if format else _by_suffix(output, _REPORT_SUFFIXES, "html", "report")
+    if chosen in {"docx", "pdf"} and output is None:
+        raise OutputError(f"{chosen.upper()} is binary; give a file with -o, e.g. -o report.{chosen}")
+    from combmap.diagram import REPORT_BOX, render, summary_digraph, summary_mermaid, summary_model
     from combmap.plan import make_plan
-    from combmap.report import plan_html, plan_report_markdown
+    from combmap.report import plan_docx, plan_html, plan_report_markdown
 
     onto, loaded = _case(case, ontology)
     result = make_plan(loaded, onto, profile=profile)
+    summary = summary_model(result, onto, date=date)
     if chosen == "markdown":
-        _emit(plan_report_markdown(result, onto, top=top, date=date), output)
+        _emit(plan_report_markdown(result, onto, loaded, mermaid=summary_mermaid(summary), date=date), output)
         return
-    from combmap.diagram import plan_digraph, render
+    if chosen == "docx":
+        png = render(summary_digraph(summary, dpi=_DOCX_DPI).source, "png", renderer=renderer)
+        data = plan_docx(result, onto, loaded, png=png, date=date)
+    else:
+        svg = render(summary_digraph(summary, box=REPORT_BOX).source, "svg", renderer=renderer).decode("utf-8")
+        page = plan_html(result, onto, loaded, svg=svg, date=date, top=top, expand=chosen == "pdf")
+        if chosen == "html":
+            _emit(page, output)
+            return
+        from combmap.pdf import html_to_pdf
 
-    svg = render(plan_digraph(result, onto, top=top, date=date).source, "svg", renderer=renderer).decode("utf-8")
-    _emit(plan_html(result, onto, loaded, svg=svg, date=date, top=top), output)
+        data = html_to_pdf(page)
+    _emit(data, output)

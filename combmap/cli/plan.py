@@ -54,6 +54,10 @@ def plan(
     profile: ProfileOption = None,
     ontology: OntologyOption = None,
     output: OutputOption = None,
+    plain_words: Annotated[
+        bool | None,
+        typer.Option("--plain/--technical", help="Plain words for organisation leads (the default for a self-assessment), or the method's tables.", show_default=False),
+    ] = None,
 ) -> None:
     """Plan a case: drafted interventions, per-barrier chains, ranked functions, policies, techniques.
 
@@ -64,6 +68,14 @@ def plan(
     onto, loaded = _case(case, ontology)
     result = make_plan(loaded, onto, profile=profile, top=top)
     chosen = format or _default_format(output)
+    if plain_words is None:
+        plain_words = loaded.assessment is not None and format is None
+    if plain_words and chosen in {PlanFormat.TABLE, PlanFormat.MARKDOWN}:
+        from combmap.report import plain_plan_lines
+
+        text = "\n".join(plain_plan_lines(result, onto)).replace("combmap plan FILE", f"combmap plan {case}")
+        _emit(text + "\n", output)
+        return
     if chosen == PlanFormat.TABLE and output is None:
         _print_tables(result, onto)
     else:
