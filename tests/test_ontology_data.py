@@ -234,7 +234,7 @@ MICHIE_2011_TABLE_3 = {
 }
 #: References whose authors have not been read yet; each is cited only as a reproduction whose
 #: table was read. Fill their authors from the article record, then empty this set.
-AUTHORS_NOT_READ = {"bmjopen2018-019400", "bmc-hsr-2020-05255", "bmc-hsr-2022-07750"}
+AUTHORS_NOT_READ = {"bmjopen2018-019400", "bmc-hsr-2020-05255"}
 LINKS_SOURCES = SHARED / "reference" / "links-sources"
 CACTIS_XLSX = (
     SHARED / "reference" / "unlocking-behaviour-change" / "CACTIS_v1_7_2_BCT_Reference v19.xlsx"
