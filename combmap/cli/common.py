@@ -80,11 +80,21 @@ def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks (for developers).")
     ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Neither read nor write the caches of the validated ontology and of aggregate's counts (or set COMBMAP_NO_CACHE=1).",
+        ),
+    ] = False,
 ) -> None:
     """Design behaviour change interventions with COM-B, the TDF and the Behaviour Change Wheel.
 
     Start with: combmap plan cases/baxter-2020-cvso.yaml
     """
+    from combmap import cache
+
+    cache.disabled_by_option = no_cache
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -114,10 +124,9 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _note(message: str) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-
-    Console(stderr=True, soft_wrap=True).print(f"[dim]{escape(message)}[/dim]")
+    """A line for the person at the terminal, on stderr: plain text, so rich is not loaded."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
 def _by_suffix(output: Path | None, table: dict[str, str], default: str, what: str) -> str:
