@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 #: Set (to anything but "" or "0") to turn every cache off.
 NO_CACHE_ENV = "COMBMAP_NO_CACHE"
@@ -51,6 +52,8 @@ _T = TypeVar("_T")
 
 #: Set by the command line's --no-cache.
 disabled_by_option = False
+#: The key each ontology loaded through the cache was loaded under (see `key_of`).
+_KEYS: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
 
 
 def enabled() -> bool:
@@ -272,8 +275,10 @@ def cached(
             except Exception:  # a stale or damaged entry is rebuilt, whatever it raises
                 found = None
             if isinstance(found, kind):
+                _KEYS[found] = key
                 return found
     result = build()
+    _KEYS[result] = key
     buffer = io.BytesIO()
     try:
         _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(result)
@@ -282,6 +287,14 @@ def cached(
     if _write_private(folder, name, _framed(key, buffer.getvalue())):
         _prune(folder, ".pickle", _KEEP)
     return result
+
+
+def key_of(value: Any) -> str | None:
+    """The key of an ontology loaded with the cache on (None otherwise): its fingerprint."""
+    try:
+        return _KEYS.get(value)
+    except TypeError:
+        return None
 
 
 # --- per-case counts (aggregate) ----------------------------------------------------------------

@@ -96,7 +96,7 @@ def test_parallel_run_gives_the_same_bytes(
     )
     monkeypatch.setattr(aggregating, "PARALLEL_FROM", 0)
     monkeypatch.setattr(aggregating, "CHUNK", 4)
-    together = aggregating.aggregate(files, onto, jobs=2)
+    together = aggregating.aggregate(files, onto, jobs=2, cache=False)
     assert aggregating.to_json(aggregating.result(together, onto)) == alone
 
 
@@ -211,3 +211,62 @@ def test_an_interrupted_run_leaves_the_old_output(tmp_path: Path, jobs: str) -> 
     else:
         os.killpg(child.pid, signal.SIGKILL)
         pytest.fail("worker processes outlived the killed run")
+
+
+@pytest.fixture
+def counts_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from combmap import cache
+
+    home = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(home))
+    monkeypatch.delenv(cache.NO_CACHE_ENV, raising=False)
+    return home / "aggregate"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the cache needs POSIX owners and modes")
+def test_unchanged_files_are_counted_from_the_cache(
+    fixture_dir: Path, tmp_path: Path, counts_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: a re-run over unchanged files reads their counts, and any change is seen."""
+    from combmap import load_ontology
+
+    onto = load_ontology()
+    folder = tmp_path / "cases"
+    shutil.copytree(fixture_dir, folder)
+    (folder / "broken.yaml").write_text("case: [\n", encoding="utf-8")
+    monkeypatch.setattr(aggregating, "CHUNK", 4)
+    files, _ = aggregating.expand_inputs([folder])
+
+    def run(**options: Any) -> str:
+        totals = aggregating.aggregate(files, onto, jobs=1, **options)
+        return aggregating.to_json(aggregating.result(totals, onto))
+
+    fresh = run(cache=False)
+    assert not counts_cache.exists()
+    assert run() == fresh
+    entries = sorted(counts_cache.glob("*.json"))
+    assert entries and all(p.stat().st_mode & 0o777 == 0o600 for p in entries)
+    read: list[str] = []
+    real = aggregating._Reader.case_file
+
+    def counting(self: aggregating._Reader, path: str, totals: aggregating.Totals) -> bool:
+        read.append(Path(path).name)
+        return real(self, path, totals)
+
+    monkeypatch.setattr(aggregating._Reader, "case_file", counting)
+    assert run() == fresh
+    # Only the unit holding the broken file (never cached: its problems name the file) is read.
+    assert "broken.yaml" in read and len(read) < len(files) // 2
+    # A changed file is read again, and the result follows it.
+    target = folder / "baxter-2020-cvso.yaml"
+    target.write_text(
+        target.read_text(encoding="utf-8").replace("kind: barrier", "kind: enabler", 1),
+        encoding="utf-8",
+    )
+    read.clear()
+    assert run() == run(cache=False) != fresh
+    assert "baxter-2020-cvso.yaml" in read
+    # A damaged entry is ignored.
+    for entry in counts_cache.glob("*.json"):
+        entry.write_bytes(b"garbage")
+    assert run() == run(cache=False)
