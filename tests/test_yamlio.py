@@ -87,3 +87,28 @@ def test_write_atomic_replaces_whole_file(tmp_path: Path) -> None:
 def test_write_atomic_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="does not exist"):
         write_atomic(tmp_path / "nope" / "out.txt", "x")
+
+
+SCALARS = """\
+a: [yes, Yes, NO, on, Off, y, n, true, False, ~, null, Null, '', "", 'yes', "on"]
+b: [0o17, 017, 0x1F, 1_000, 190:20:30, -1.5e+3, .inf, -.Inf, .NaN, 1e3, 1.0e3, 6.8523015e+5]
+c: [2001-12-14, 2001-12-14t21:59:43.10-05:00, 2002-12-14 21:59:43.10 -5, '2001-12-14', 12:30]
+d: ['=', '-', +1, "+1", 0b1010, 0, -0, 00, 09, 1.2.3, 3., .5]
+"""
+
+
+def test_remembered_tag_resolution_is_pyyaml_resolution() -> None:
+    """Issue 14: the loader remembers resolved tags; the values are exactly PyYAML's."""
+    import yaml
+
+    from combmap.yamlio import _Loader, parse_yaml
+
+    expected = yaml.load(SCALARS, Loader=yaml.SafeLoader)  # pure-Python PyYAML
+    _Loader._memo.clear()
+    first = parse_yaml(SCALARS, "scalars.yaml").data
+    second = parse_yaml(SCALARS, "scalars.yaml").data  # now from the memo
+    for got in (first, second):
+        assert repr(got) == repr(expected)
+        assert [[type(v) for v in row] for row in got.values()] == [
+            [type(v) for v in row] for row in expected.values()
+        ]
