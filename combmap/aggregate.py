@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from combmap.ontology import Ontology
     from combmap.plan import Coverage, Scorer
+    from combmap.survey import SurveyRow
 
 #: Version of the aggregate's JSON shape; bump on any incompatible change.
 AGGREGATE_SCHEMA = "combmap.aggregate/1"
@@ -286,11 +287,13 @@ class _Reader:
             return False
         return True
 
-    def csv_export(self, path: str, totals: Totals) -> None:
-        """Count each respondent's row of a self-assessment export as one case."""
-        from combmap.case import case_from_document
-        from combmap.survey import import_survey, survey_session
-        from combmap.yamlio import Document
+    def csv_export(self, path: str, totals: Totals) -> list[SurveyRow]:
+        """Read a self-assessment export; its good rows, each one respondent's case.
+
+        Bad rows and a file that cannot be read are recorded in `totals` (with `strict`,
+        raised).
+        """
+        from combmap.survey import import_survey
 
         try:
             survey = import_survey(Path(path), self.ontology)
@@ -298,12 +301,20 @@ class _Reader:
             if self.strict:
                 raise
             totals.skip(_issues(error, path))
-            return
+            return []
         for problem in survey.problems:
             if self.strict:
                 raise InputError(f"{path} has a row combmap cannot use", [problem])
             totals.skip([problem])
-        for row in survey.rows:
+        return list(survey.rows)
+
+    def survey_rows(self, path: str, rows: list[SurveyRow], totals: Totals) -> None:
+        """Count rows of a self-assessment export, each as one case."""
+        from combmap.case import case_from_document
+        from combmap.survey import survey_session
+        from combmap.yamlio import Document
+
+        for row in rows:
             where = f"{path}, row {row.row}"
             try:
                 session = survey_session(row, Path(path).parent, self.ontology)
@@ -316,7 +327,10 @@ class _Reader:
                     for issue in _issues(error, where)
                 ]
                 if self.strict:
-                    raise type(error)(f"{where} is not a valid case", issues) from None
+                    message = f"{where} is not a valid case"
+                    totals.failure = (type(error).__name__, message, issues)
+                    totals.skip(issues)
+                    return
                 totals.skip(issues)
 
 
@@ -356,19 +370,36 @@ def _count_files(reader: _Reader, paths: list[str]) -> Totals:
     return totals
 
 
-def _work(paths: list[str]) -> Totals:
+def _count(reader: _Reader, unit: _Unit) -> Totals:
+    if unit.rows is None:
+        return _count_files(reader, unit.paths)
+    totals = Totals()
+    reader.survey_rows(unit.paths[0], unit.rows, totals)
+    return totals
+
+
+def _work(unit: _Unit) -> Totals:
     assert _WORKER is not None
-    return _count_files(_WORKER, paths)
+    return _count(_WORKER, unit)
 
 
 @dataclass
 class _Unit:
-    """A run of case files scored, merged and cached together."""
+    """A run of case files (or of one export's rows) scored, merged and cached together."""
 
     paths: list[str]
     #: The cache key: the ontology's key, the profile and each file's digest; None when a
-    #: file could not be read (its error is then reported by the reader, and not cached).
+    #: file could not be read (its error is then reported by the reader, and not cached),
+    #: and for rows of an export.
     key: str | None
+    #: Rows of the self-assessment export `paths[0]`, instead of case files.
+    rows: list[SurveyRow] | None = None
+    #: Inputs this unit finishes, for the progress bar (an export counts once, at its end).
+    done: int = -1
+
+    @property
+    def finishes(self) -> int:
+        return len(self.paths) if self.done < 0 else self.done
 
 
 def _units(cases: list[str], fingerprint: str | None, profile: str | None) -> list[_Unit]:
@@ -433,8 +464,8 @@ def _done(unit: _Unit, part: Totals, totals: Totals, progress: ProgressFn | None
         from combmap import cache
 
         cache.write_json("aggregate", unit.key, part.counts())
-    if progress:
-        progress(len(unit.paths))
+    if progress and unit.finishes:
+        progress(unit.finishes)
 
 
 def aggregate(
@@ -475,13 +506,14 @@ def aggregate(
     reader = _Reader(ontology, profile, strict)
     exports = [f for f in files if f.lower().endswith(".csv")]
     cases = [f for f in files if not f.lower().endswith(".csv")]
+    todo: list[_Unit] = []
     for export in exports:
-        reader.csv_export(export, totals)
-        if progress:
-            progress(1)
+        rows = reader.csv_export(export, totals)
+        parts = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)] or [[]]
+        for index, part in enumerate(parts):
+            todo.append(_Unit([export], None, part, int(index == len(parts) - 1)))
     use_cache = caching.enabled() if cache is None else cache
     fingerprint = caching.key_of(ontology) if use_cache else None
-    todo: list[_Unit] = []
     for unit in _units(cases, fingerprint, profile):
         found = _cached_counts(unit)
         if found is None:
@@ -491,9 +523,9 @@ def aggregate(
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     frozen = _freeze()
     try:
-        if workers <= 1 or sum(len(unit.paths) for unit in todo) < PARALLEL_FROM:
+        if workers <= 1 or sum(len(unit.rows or unit.paths) for unit in todo) < PARALLEL_FROM:
             for unit in todo:
-                _done(unit, _count_files(reader, unit.paths), totals, progress)
+                _done(unit, _count(reader, unit), totals, progress)
                 if totals.failure is not None:
                     break
         else:
@@ -547,7 +579,7 @@ def _in_parallel(
     ) as pool:
         try:
             for unit in units:
-                pending.append((pool.submit(_work, unit.paths), unit))
+                pending.append((pool.submit(_work, unit), unit))
                 while len(pending) >= workers * 3:
                     _collect(pending.pop(0), totals, progress)
                     if totals.failure is not None:

@@ -176,6 +176,29 @@ def test_csv_export_rows_count_as_cases(tmp_path: Path, onto: Ontology) -> None:
     assert (totals.cases, totals.skipped) == (2, 2)
     skipped = sorted((issue.line, issue.path) for issue, _ in totals.skips)
     assert skipped == [(4, "row 3 barriers"), (5, "row 4")]
+    export.write_text("\n".join(export.read_text(encoding="utf-8").splitlines()[:4]) + "\n")
+    with pytest.raises(CaseError, match=r"survey\.csv, row 3 is not a valid case"):
+        aggregating.aggregate([str(export)], onto, jobs=1, strict=True)
+
+
+def test_csv_rows_are_spread_over_workers(
+    tmp_path: Path, onto: Ontology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: an export's rows go to the workers in chunks, merged in order."""
+    pytest.importorskip("combmap.assess")
+    export = tmp_path / "survey.csv"
+    lines = ["record_id,organisation,q_know_duties,q_env_funding,q_emo_burnout"]
+    lines += [f"r{i},Org {i},{1 + i % 5},{1 + i * 3 % 5},{1 + i * 7 % 5}" for i in range(40)]
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    alone = aggregating.aggregate([str(export)], onto, jobs=1)
+    monkeypatch.setattr(aggregating, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(aggregating, "CHUNK", 6)
+    together = aggregating.aggregate([str(export)], onto, jobs=2)
+    assert together.cases + together.skipped == 40
+    assert aggregating.to_json(aggregating.result(together, onto)) == aggregating.to_json(
+        aggregating.result(alone, onto)
+    )
+    assert [issue for issue, _ in together.skips] == [issue for issue, _ in alone.skips]
 
 
 def _case_count(directory: Path) -> int:
