@@ -339,7 +339,7 @@ _WORKER: _Reader | None = None
 
 
 def _start_worker(
-    parent: int, overlays: tuple[str, ...], profile: str | None, strict: bool
+    parent: int, overlays: tuple[str, ...], profile: str | None, strict: bool, cache: bool
 ) -> None:
     global _WORKER
     import gc
@@ -349,7 +349,7 @@ def _start_worker(
     if _WORKER is None:  # forked workers inherit the parent's reader (and its frozen heap)
         from combmap.ontology import load_ontology
 
-        _WORKER = _Reader(load_ontology(*overlays), profile, strict)
+        _WORKER = _Reader(load_ontology(*overlays, cache=cache), profile, strict)
         gc.freeze()
 
 
@@ -532,7 +532,8 @@ def aggregate(
             global _WORKER
             _WORKER = reader  # what forked workers start with; spawned ones load their own
             try:
-                _in_parallel(todo, totals, workers, (overlays, profile, strict), progress)
+                setup = (overlays, profile, strict, caching.enabled())
+                _in_parallel(todo, totals, workers, setup, progress)
             finally:
                 _WORKER = None
     finally:
@@ -564,7 +565,7 @@ def _in_parallel(
     units: list[_Unit],
     totals: Totals,
     workers: int,
-    setup: tuple[tuple[str, ...], str | None, bool],
+    setup: tuple[tuple[str, ...], str | None, bool, bool],
     progress: ProgressFn | None,
 ) -> None:
     """Score units in worker processes; merge in input order, a few units in flight."""
