@@ -1,30 +1,40 @@
-"""`combmap aggregate` on 1,000, 10,000 (and optionally 100,000) generated cases.
+"""`combmap aggregate` on 1,000, 10,000 (and 100,000) generated cases, against libyaml alone.
 
 Usage:
 
-    .venv/bin/python bench/aggregate.py                       # 1,000 and 10,000 cases
-    .venv/bin/python bench/aggregate.py --large               # and 100,000 (about 1 GB of disk)
-    .venv/bin/python bench/aggregate.py --sizes 500 --jobs 1  # in-process reading
-    .venv/bin/python bench/aggregate.py --keep /tmp/cases     # reuse generated cases
+    .venv/bin/python bench/aggregate.py                        # 1,000 and 10,000 cases
+    .venv/bin/python bench/aggregate.py --large                # and 100,000 (about 1 GB of disk)
+    .venv/bin/python bench/aggregate.py --sizes 1000 --jobs 1 2 --pairs 3
+    .venv/bin/python bench/aggregate.py --keep /tmp/cases      # reuse generated cases
 
 Cases come from bench/gen_cases.py (same seed, so the same files each time) into a temporary
-directory, or `--keep DIR` (generated once per size, then reused). Each size runs the real
-command line, `combmap aggregate DIR -o out.json`, as a child process, and prints wall time,
-cases per second and memory: the peak resident set of the largest process (getrusage of the
-children) and the peak of the whole process tree (main process plus workers, summed from
-/proc every 20 ms). The floor beside it is libyaml alone: parsing the same files with
-yaml.CSafeLoader in one process, on a sample of 500 files.
+directory, or `--keep DIR` (generated once per size, then reused). For each size and number of
+workers, in alternating pairs:
+
+* **fresh**: the real command line, `combmap aggregate DIR -o out.json --jobs N`, with an
+  empty cache directory (nothing counted before);
+* **floor**: libyaml alone (`yaml.load` with `yaml.CSafeLoader`) reading and parsing the same
+  files in N processes, chunks of 64 files, nothing else;
+
+then once **unchanged**: the same command again, its cache now holding every file's counts.
+
+Each run is a new process (a helper here, which runs the command line in-process), timed from
+outside. Memory comes from getrusage when the helper ends, so no sampler competes for a core:
+`main MB` is the peak resident set of the process that merges, `worker MB` the largest worker's
+(the whole tree's peak is at most main + N × worker). `out KB` is the size of the JSON written.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,116 +44,119 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gen_cases  # noqa: E402 - beside this script
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as handle:
-                kb = next((int(line.split()[1]) for line in handle if line.startswith("VmRSS")), 0)
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = kb
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
-    return total
+def _files(directory: Path) -> list[str]:
+    return sorted(str(p) for p in directory.rglob("*.yaml"))
 
 
-def run(directory: Path, jobs: int | None) -> tuple[float, int, int]:
-    """Seconds, peak largest-process RSS (KiB) and peak tree RSS (KiB) of one aggregate run."""
-    out = directory.parent / f"{directory.name}.aggregate.json"
-    command = [
-        str(Path(sys.executable).parent / "combmap"),
-        "aggregate",
-        str(directory),
-        "-o",
-        str(out),
-    ]
-    if jobs is not None:
-        command += ["--jobs", str(jobs)]
-    peak = 0
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss_kb(child.pid))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = child.communicate()
-    elapsed = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    if child.returncode != 0:
-        raise SystemExit(f"aggregate failed ({child.returncode}): {err.decode()[-2000:]}")
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, largest, peak
-
-
-def parse_floor(directory: Path, sample: int = 500) -> float:
-    """Files per second libyaml alone parses (CSafeLoader), on a sample of the files."""
+def _parse(paths: list[str]) -> int:
     import yaml
 
-    files = sorted(directory.rglob("*.yaml"))[:sample]
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            yaml.load(handle.read(), Loader=yaml.CSafeLoader)
+    return len(paths)
+
+
+def floor_main(directory: Path, jobs: int) -> None:
+    """The floor, run as its own process: parse every file with libyaml in `jobs` processes."""
+    files = _files(directory)
+    chunks = [files[i : i + 64] for i in range(0, len(files), 64)]
+    if jobs <= 1:
+        for chunk in chunks:
+            _parse(chunk)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        sum(pool.imap(_parse, chunks))
+
+
+def one_main(directory: Path, jobs: int, out: Path) -> None:
+    """One aggregate run through the command line, in this process; prints its memory."""
+    from combmap.cli import main
+
+    try:
+        main(["aggregate", str(directory), "-o", str(out), "--jobs", str(jobs)])
+    except SystemExit as done:
+        if done.code:
+            raise
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"main_kb": own, "worker_kb": workers, "out_bytes": out.stat().st_size}))
+
+
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
     start = time.perf_counter()
-    for path in files:
-        yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-    return len(files) / (time.perf_counter() - start)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    took = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{command[2:4]} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return took, done.stdout
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--large", action="store_true", help="Also run 100,000 cases.")
-    parser.add_argument("--jobs", type=int, default=None, help="--jobs for aggregate.")
+    parser.add_argument("--jobs", type=int, nargs="*", default=[2], help="Workers (default 2).")
+    parser.add_argument("--pairs", type=int, default=0, help="Pairs per row (default 3 at ≤1,000 cases, else 1).")
     parser.add_argument("--keep", type=Path, default=None, help="Generate into (and reuse) DIR.")
     args = parser.parse_args()
     sizes = [*args.sizes, *([100_000] if args.large else [])]
     base = args.keep or Path(tempfile.mkdtemp(prefix="combmap-bench-"))
-    print(f"cpus {os.cpu_count()}; cases in {base}")
+    me = [sys.executable, __file__]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "combmap")], check=True)
+    print(f"cpus {os.cpu_count()}; cases in {base}; medians of alternating pairs")
     print(
-        f"{'cases':>7s} {'seconds':>8s} {'cases/s':>8s} {'largest MB':>10s} {'tree MB':>8s} "
-        f"{'libyaml floor/s (1 cpu)':>24s}"
+        f"{'cases':>7s} {'jobs':>4s} {'fresh s':>8s} {'cases/s':>8s} {'floor/s':>8s} {'ratio':>6s} "
+        f"{'unchanged/s':>11s} {'main MB':>8s} {'worker MB':>9s} {'out KB':>7s}"
     )
     for size in sizes:
         directory = base / f"cases-{size}"
         if not directory.exists():
             gen_cases.generate(size, directory)
-        # A child's rusage is cumulative per process: measure each size in a fresh helper.
-        helper = [sys.executable, __file__, "--one", str(directory)]
-        if args.jobs is not None:
-            helper += ["--jobs", str(args.jobs)]
-        result = subprocess.run(helper, capture_output=True, text=True, check=True)
-        seconds, largest, tree = (float(x) for x in result.stdout.split())
-        floor = parse_floor(directory)
-        print(
-            f"{size:7d} {seconds:8.2f} {size / seconds:8.0f} {largest / 1024:10.0f} "
-            f"{tree / 1024:8.0f} {floor:24.0f}"
-        )
-
-
-def one() -> None:
-    directory = Path(sys.argv[2])
-    jobs = int(sys.argv[4]) if len(sys.argv) > 4 else None
-    seconds, largest, tree = run(directory, jobs)
-    print(seconds, largest, tree)
+        for jobs in args.jobs:
+            pairs = args.pairs or (3 if size <= 1000 else 1)
+            fresh: list[float] = []
+            floors: list[float] = []
+            ratios: list[float] = []
+            memory: dict[str, int] = {}
+            cache = ""
+            for index in range(pairs):
+                shutil.rmtree(cache, ignore_errors=True) if cache else None
+                cache = tempfile.mkdtemp(prefix="combmap-bench-cache-")
+                env = {**os.environ, "COMBMAP_CACHE_DIR": cache}
+                env.pop("COMBMAP_NO_CACHE", None)
+                out = base / f"out-{size}-{jobs}.json"
+                run = [*me, "--one", str(directory), str(jobs), str(out)]
+                floor = [*me, "--floor", str(directory), str(jobs)]
+                if index % 2:
+                    f, _ = _timed(floor, env)
+                    t, text = _timed(run, env)
+                else:
+                    t, text = _timed(run, env)
+                    f, _ = _timed(floor, env)
+                fresh.append(t)
+                floors.append(f)
+                ratios.append(f / t)
+                memory = json.loads(text)
+            again, text = _timed(run, env)
+            memory = {k: max(v, json.loads(text)[k]) for k, v in memory.items()}
+            shutil.rmtree(cache, ignore_errors=True)
+            took, base_s = statistics.median(fresh), statistics.median(floors)
+            print(
+                f"{size:7d} {jobs:4d} {took:8.2f} {size / took:8.0f} {size / base_s:8.0f} "
+                f"{statistics.median(ratios):6.2f} {size / again:11.0f} "
+                f"{memory['main_kb'] / 1024:8.0f} {memory['worker_kb'] / 1024:9.0f} "
+                f"{memory['out_bytes'] / 1024:7.0f}"
+            )
+    print("ratio: aggregate's rate on fresh files over libyaml's, same files, same processes")
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--one":
-        one()
+        one_main(Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]))
+    elif len(sys.argv) > 2 and sys.argv[1] == "--floor":
+        floor_main(Path(sys.argv[2]), int(sys.argv[3]))
     else:
         main()

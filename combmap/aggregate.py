@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from combmap.ontology import Ontology
     from combmap.plan import Coverage, Scorer
+    from combmap.survey import SurveyRow
 
 #: Version of the aggregate's JSON shape; bump on any incompatible change.
 AGGREGATE_SCHEMA = "combmap.aggregate/1"
@@ -122,7 +123,11 @@ class Totals:
     failure: tuple[str, str, list[Issue]] | None = None
 
     def add(self, coverage: Coverage) -> None:
-        """Count one case's plan."""
+        """Count one case's plan.
+
+        The only place that reads `Coverage`'s fields: the planner's output may change shape,
+        the totals need not.
+        """
         self.cases += 1
         self.barriers += coverage.barriers
         self.enablers += coverage.enablers
@@ -157,6 +162,40 @@ class Totals:
                 row[3] += p.conflicting
                 row[4] += p.frequency
                 row[5] += round(p.load * _MICRO)
+
+    def counts(self) -> dict[str, Any]:
+        """The counts as plain data (for the cache); only for totals with nothing skipped."""
+        assert not self.skips and self.failure is None
+        return {
+            "cases": self.cases,
+            "barriers": self.barriers,
+            "enablers": self.enablers,
+            "uncovered": self.uncovered,
+            "profiles": dict(self.profiles),
+            "functions": self.functions,
+            "policies": self.policies,
+            "techniques": self.techniques,
+            "excluded": dict(self.excluded),
+            "domains": self.domains,
+            "components": self.components,
+        }
+
+    @classmethod
+    def from_counts(cls, data: dict[str, Any]) -> Totals:
+        """Totals from `counts()` (KeyError or TypeError when the data is not that shape)."""
+        return cls(
+            cases=int(data["cases"]),
+            barriers=int(data["barriers"]),
+            enablers=int(data["enablers"]),
+            uncovered=int(data["uncovered"]),
+            profiles=Counter({str(k): int(v) for k, v in data["profiles"].items()}),
+            functions=_rows(data["functions"]),
+            policies=_rows(data["policies"]),
+            techniques=_rows(data["techniques"]),
+            excluded=Counter({str(k): int(v) for k, v in data["excluded"].items()}),
+            domains=_rows(data["domains"]),
+            components=_rows(data["components"]),
+        )
 
     @property
     def skipped(self) -> int:
@@ -208,6 +247,10 @@ class Totals:
         raise kind(message, issues)
 
 
+def _rows(data: dict[str, list[int]]) -> dict[str, list[int]]:
+    return {str(key): [int(value) for value in row] for key, row in data.items()}
+
+
 # --- reading and scoring ------------------------------------------------------------------------
 
 
@@ -242,11 +285,13 @@ class _Reader:
             return False
         return True
 
-    def csv_export(self, path: str, totals: Totals) -> None:
-        """Count each respondent's row of a self-assessment export as one case."""
-        from combmap.case import case_from_document
-        from combmap.survey import import_survey, survey_session
-        from combmap.yamlio import Document
+    def csv_export(self, path: str, totals: Totals) -> list[SurveyRow]:
+        """Read a self-assessment export; its good rows, each one respondent's case.
+
+        Bad rows and a file that cannot be read are recorded in `totals` (with `strict`,
+        raised).
+        """
+        from combmap.survey import import_survey
 
         try:
             survey = import_survey(Path(path), self.ontology)
@@ -254,12 +299,20 @@ class _Reader:
             if self.strict:
                 raise
             totals.skip(_issues(error, path))
-            return
+            return []
         for problem in survey.problems:
             if self.strict:
                 raise InputError(f"{path} has a row combmap cannot use", [problem])
             totals.skip([problem])
-        for row in survey.rows:
+        return list(survey.rows)
+
+    def survey_rows(self, path: str, rows: list[SurveyRow], totals: Totals) -> None:
+        """Count rows of a self-assessment export, each as one case."""
+        from combmap.case import case_from_document
+        from combmap.survey import survey_session
+        from combmap.yamlio import Document
+
+        for row in rows:
             where = f"{path}, row {row.row}"
             try:
                 session = survey_session(row, Path(path).parent, self.ontology)
@@ -272,7 +325,10 @@ class _Reader:
                     for issue in _issues(error, where)
                 ]
                 if self.strict:
-                    raise type(error)(f"{where} is not a valid case", issues) from None
+                    message = f"{where} is not a valid case"
+                    totals.failure = (type(error).__name__, message, issues)
+                    totals.skip(issues)
+                    return
                 totals.skip(issues)
 
 
@@ -281,16 +337,18 @@ _WORKER: _Reader | None = None
 
 
 def _start_worker(
-    parent: int, overlays: tuple[str, ...], profile: str | None, strict: bool
+    parent: int, overlays: tuple[str, ...], profile: str | None, strict: bool, cache: bool
 ) -> None:
     global _WORKER
+    import gc
     import threading
 
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if _WORKER is None:  # forked workers inherit the parent's reader
+    if _WORKER is None:  # forked workers inherit the parent's reader (and its frozen heap)
         from combmap.ontology import load_ontology
 
-        _WORKER = _Reader(load_ontology(*overlays), profile, strict)
+        _WORKER = _Reader(load_ontology(*overlays, cache=cache), profile, strict)
+        gc.freeze()
 
 
 def _watch_parent(parent: int) -> None:
@@ -302,13 +360,110 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _work(paths: list[str]) -> Totals:
-    assert _WORKER is not None
+def _count_files(reader: _Reader, paths: list[str]) -> Totals:
     totals = Totals()
     for path in paths:
-        if not _WORKER.case_file(path, totals) and _WORKER.strict:
+        if not reader.case_file(path, totals) and reader.strict:
             break
     return totals
+
+
+def _count(reader: _Reader, unit: _Unit) -> Totals:
+    if unit.rows is None:
+        return _count_files(reader, unit.paths)
+    totals = Totals()
+    reader.survey_rows(unit.paths[0], unit.rows, totals)
+    return totals
+
+
+def _work(unit: _Unit) -> Totals:
+    assert _WORKER is not None
+    return _count(_WORKER, unit)
+
+
+@dataclass
+class _Unit:
+    """A run of case files (or of one export's rows) scored, merged and cached together."""
+
+    paths: list[str]
+    #: The cache key: the ontology's key, the profile and each file's digest; None when a
+    #: file could not be read (its error is then reported by the reader, and not cached),
+    #: and for rows of an export.
+    key: str | None
+    #: Rows of the self-assessment export `paths[0]`, instead of case files.
+    rows: list[SurveyRow] | None = None
+    #: Inputs this unit finishes, for the progress bar (an export counts once, at its end).
+    done: int = -1
+
+    @property
+    def finishes(self) -> int:
+        return len(self.paths) if self.done < 0 else self.done
+
+
+def _units(cases: list[str], fingerprint: str | None, profile: str | None) -> list[_Unit]:
+    """Cut the case files into units of work.
+
+    Without a cache: runs of CHUNK files. With one, the cut falls after each file whose
+    digest is 0 modulo CHUNK (CHUNK files on average, at most 4 × CHUNK): where the cuts fall
+    depends on the files' contents, not their positions, so adding, removing or changing a
+    file invalidates the unit it is in (and perhaps a neighbour), not every unit after it.
+    """
+    if fingerprint is None:
+        return [_Unit(cases[i : i + CHUNK], None) for i in range(0, len(cases), CHUNK)]
+    import hashlib
+
+    from combmap.yamlio import MAX_BYTES
+
+    units: list[_Unit] = []
+    head = f"aggregate\0{fingerprint}\0{profile or ''}\0".encode()
+    paths: list[str] = []
+    digest = hashlib.sha256(head)
+    readable = True
+    for path in cases:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
+            file_digest: bytes | None = hashlib.sha256(data).digest()
+        except OSError:
+            file_digest = None
+        paths.append(path)
+        if file_digest is None:
+            readable = False
+        else:
+            digest.update(file_digest)
+        cut = file_digest is not None and int.from_bytes(file_digest[:4], "big") % CHUNK == 0
+        if cut or len(paths) >= 4 * CHUNK:
+            units.append(_Unit(paths, digest.hexdigest() if readable else None))
+            paths, digest, readable = [], hashlib.sha256(head), True
+    if paths:
+        units.append(_Unit(paths, digest.hexdigest() if readable else None))
+    return units
+
+
+def _cached_counts(unit: _Unit) -> Totals | None:
+    from combmap import cache
+
+    if unit.key is None:
+        return None
+    data = cache.read_json("aggregate", unit.key)
+    if not isinstance(data, dict):
+        return None
+    try:
+        found = Totals.from_counts(data)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return found if found.cases == len(unit.paths) else None
+
+
+def _done(unit: _Unit, part: Totals, totals: Totals, progress: ProgressFn | None) -> None:
+    """Merge a unit's totals; keep them in the cache when every file in it was counted."""
+    totals.merge(part)
+    if unit.key is not None and not part.skips and part.failure is None:
+        from combmap import cache
+
+        cache.write_json("aggregate", unit.key, part.counts())
+    if progress and unit.finishes:
+        progress(unit.finishes)
 
 
 def aggregate(
@@ -320,6 +475,7 @@ def aggregate(
     strict: bool = False,
     jobs: int | None = None,
     progress: ProgressFn | None = None,
+    cache: bool | None = None,
 ) -> Totals:
     """Read, validate and score every file, and add their plans up.
 
@@ -333,60 +489,96 @@ def aggregate(
         strict: stop at the first file that fails, raising its error.
         jobs: worker processes; default: one per CPU; 1 reads everything in this process.
         progress: called as inputs are finished, for a progress bar.
+        cache: keep and reuse the counts of runs of unchanged case files in the user's cache
+            directory (default: on unless turned off, see `combmap.cache`; only for an
+            ontology loaded with the cache on, whose key identifies it).
 
     Raises:
         CombmapError: with `strict`, the first failure; the profile does not exist.
     """
+    from combmap import cache as caching
+
     if profile is not None:
         ontology.profile(profile)
     totals = Totals()
     reader = _Reader(ontology, profile, strict)
     exports = [f for f in files if f.lower().endswith(".csv")]
     cases = [f for f in files if not f.lower().endswith(".csv")]
+    todo: list[_Unit] = []
     for export in exports:
-        reader.csv_export(export, totals)
-        if progress:
-            progress(1)
+        rows = reader.csv_export(export, totals)
+        parts = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)] or [[]]
+        for index, part in enumerate(parts):
+            todo.append(_Unit([export], None, part, int(index == len(parts) - 1)))
+    use_cache = caching.enabled() if cache is None else cache
+    fingerprint = caching.key_of(ontology) if use_cache else None
+    for unit in _units(cases, fingerprint, profile):
+        found = _cached_counts(unit)
+        if found is None:
+            todo.append(unit)
+        else:
+            _done(_Unit(unit.paths, None), found, totals, progress)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(cases) < PARALLEL_FROM:
-        for path in cases:
-            ok = reader.case_file(path, totals)
-            if progress:
-                progress(1)
-            if not ok and strict:
-                break
-    else:
-        global _WORKER
-        _WORKER = reader  # what forked workers start with; spawned ones load their own
-        chunks = (cases[start : start + CHUNK] for start in range(0, len(cases), CHUNK))
-        try:
-            _in_parallel(chunks, totals, workers, (overlays, profile, strict), progress)
-        finally:
-            _WORKER = None
+    frozen = _freeze()
+    try:
+        if workers <= 1 or sum(len(unit.rows or unit.paths) for unit in todo) < PARALLEL_FROM:
+            for unit in todo:
+                _done(unit, _count(reader, unit), totals, progress)
+                if totals.failure is not None:
+                    break
+        else:
+            global _WORKER
+            _WORKER = reader  # what forked workers start with; spawned ones load their own
+            try:
+                setup = (overlays, profile, strict, caching.enabled())
+                _in_parallel(todo, totals, workers, setup, progress)
+            finally:
+                _WORKER = None
+    finally:
+        if frozen:
+            import gc
+
+            gc.unfreeze()
     totals.raise_failure()
     return totals
 
 
+def _freeze() -> bool:
+    """Move what is alive now (the ontology, the scorer's caches) out of the collector's sight.
+
+    Each case makes many short-lived objects, and every full collection would walk the
+    long-lived ones again; forked workers also share these pages instead of copying them.
+    Undone at the end (only when nothing was frozen before, so a caller's freeze stands).
+    """
+    import gc
+
+    if gc.get_freeze_count():
+        return False
+    gc.collect()
+    gc.freeze()
+    return True
+
+
 def _in_parallel(
-    chunks: Iterator[list[str]],
+    units: list[_Unit],
     totals: Totals,
     workers: int,
-    setup: tuple[tuple[str, ...], str | None, bool],
+    setup: tuple[tuple[str, ...], str | None, bool, bool],
     progress: ProgressFn | None,
 ) -> None:
-    """Score chunks in worker processes; merge in input order, a few chunks in flight."""
+    """Score units in worker processes; merge in input order, a few units in flight."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pending: list[tuple[Future[Totals], int]] = []
+    pending: list[tuple[Future[Totals], _Unit]] = []
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), *setup)
     ) as pool:
         try:
-            for chunk in chunks:
-                pending.append((pool.submit(_work, chunk), len(chunk)))
+            for unit in units:
+                pending.append((pool.submit(_work, unit), unit))
                 while len(pending) >= workers * 3:
                     _collect(pending.pop(0), totals, progress)
                     if totals.failure is not None:
@@ -404,11 +596,11 @@ class _StoppedError(Exception):
     """A strict run met its first failure: stop handing out work."""
 
 
-def _collect(item: tuple[Future[Totals], int], totals: Totals, progress: ProgressFn | None) -> None:
-    future, size = item
-    totals.merge(future.result())
-    if progress:
-        progress(size)
+def _collect(
+    item: tuple[Future[Totals], _Unit], totals: Totals, progress: ProgressFn | None
+) -> None:
+    future, unit = item
+    _done(unit, future.result(), totals, progress)
 
 
 # --- the result -----------------------------------------------------------------------------------

@@ -1175,14 +1175,20 @@ class _Builder:
                 )
 
 
-def load_ontology(*overlays: Path | str, base: Path | str | None = None) -> Ontology:
+def load_ontology(
+    *overlays: Path | str, base: Path | str | None = None, cache: bool | None = None
+) -> Ontology:
     """Load and validate the packaged ontology plus overlay directories.
 
-    Every problem in every file is collected before failing.
+    Every problem in every file is collected before failing. A valid result is kept in the
+    user's cache directory and used again while every file and combmap's code are unchanged
+    (see `combmap.cache`).
 
     Args:
         overlays: directories of extra or replacing entities, references and link sets.
         base: an ontology directory to use instead of the packaged one.
+        cache: use the cache (default: yes, unless `COMBMAP_NO_CACHE` is set or the command
+            line was given --no-cache).
 
     Raises:
         OntologyError: the data is not valid; `.issues` lists each located problem.
@@ -1193,8 +1199,21 @@ def load_ontology(*overlays: Path | str, base: Path | str | None = None) -> Onto
         >>> onto.resolve("C-Ps").id
         'comb:psychological-capability'
     """
-    builder = _Builder()
-    builder.add_dir(Path(base) if base is not None else packaged_ontology_dir(), overlay=False)
-    for directory in overlays:
-        builder.add_dir(Path(directory), overlay=True)
-    return builder.finish()
+    directories = [
+        (Path(base) if base is not None else packaged_ontology_dir(), False),
+        *((Path(directory), True) for directory in overlays),
+    ]
+
+    def build() -> Ontology:
+        builder = _Builder()
+        for directory, overlay in directories:
+            builder.add_dir(directory, overlay=overlay)
+        return builder.finish()
+
+    if cache is False:
+        return build()
+    from combmap import cache as caching
+
+    if cache is None and not caching.enabled():
+        return build()
+    return caching.cached(directories, build, Ontology)

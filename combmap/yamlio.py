@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -25,7 +25,32 @@ MAX_BYTES = 8 * 1024 * 1024
 #: Deepest nesting of mappings and sequences accepted.
 MAX_DEPTH = 64
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """libyaml's safe loader, remembering how each scalar's tag resolved.
+
+    libyaml parses in C, but resolving each plain scalar's tag (is `yes` a bool, `1.5` a
+    float?) runs PyYAML's Python resolver, a third of the parse. The answer depends only on the
+    text and the implicit flags, so repeated keys and values are looked up instead of matched
+    against every regular expression again; each answer is PyYAML's own `resolve()`, so the
+    resolution is the same (tests/test_yamlio.py checks the hostile corpus both ways).
+    """
+
+    _memo: ClassVar[dict[tuple[str, Any], str]] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        found = self._memo.get(key)
+        if found is None:
+            found = super().resolve(kind, value, implicit)
+            if len(value) <= 256 and len(self._memo) < 65_536:
+                self._memo[key] = found
+        return found
+
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",

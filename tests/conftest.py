@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,26 @@ DATA = Path(__file__).resolve().parent / "data"
 TINY = DATA / "tiny"
 CASES = ROOT / "cases"
 SHARED = ROOT.parent / "shared"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the caches of a test run out of the user's cache directory.
+
+    The suite runs with the caches on (the default) and, in CI, again in part with
+    COMBMAP_NO_CACHE=1 (see .ci/run), so both ways of loading are tested.
+    """
+    os.environ["COMBMAP_CACHE_DIR"] = tempfile.mkdtemp(prefix="combmap-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    shutil.rmtree(os.environ.pop("COMBMAP_CACHE_DIR", ""), ignore_errors=True)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    off = os.environ.get("COMBMAP_NO_CACHE", "").strip() not in ("", "0")
+    return f"combmap caches: {'off (COMBMAP_NO_CACHE)' if off else 'on'}"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -96,7 +96,7 @@ def test_parallel_run_gives_the_same_bytes(
     )
     monkeypatch.setattr(aggregating, "PARALLEL_FROM", 0)
     monkeypatch.setattr(aggregating, "CHUNK", 4)
-    together = aggregating.aggregate(files, onto, jobs=2)
+    together = aggregating.aggregate(files, onto, jobs=2, cache=False)
     assert aggregating.to_json(aggregating.result(together, onto)) == alone
 
 
@@ -176,6 +176,29 @@ def test_csv_export_rows_count_as_cases(tmp_path: Path, onto: Ontology) -> None:
     assert (totals.cases, totals.skipped) == (2, 2)
     skipped = sorted((issue.line, issue.path) for issue, _ in totals.skips)
     assert skipped == [(4, "row 3 barriers"), (5, "row 4")]
+    export.write_text("\n".join(export.read_text(encoding="utf-8").splitlines()[:4]) + "\n")
+    with pytest.raises(CaseError, match=r"survey\.csv, row 3 is not a valid case"):
+        aggregating.aggregate([str(export)], onto, jobs=1, strict=True)
+
+
+def test_csv_rows_are_spread_over_workers(
+    tmp_path: Path, onto: Ontology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: an export's rows go to the workers in chunks, merged in order."""
+    pytest.importorskip("combmap.assess")
+    export = tmp_path / "survey.csv"
+    lines = ["record_id,organisation,q_know_duties,q_env_funding,q_emo_burnout"]
+    lines += [f"r{i},Org {i},{1 + i % 5},{1 + i * 3 % 5},{1 + i * 7 % 5}" for i in range(40)]
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    alone = aggregating.aggregate([str(export)], onto, jobs=1)
+    monkeypatch.setattr(aggregating, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(aggregating, "CHUNK", 6)
+    together = aggregating.aggregate([str(export)], onto, jobs=2)
+    assert together.cases + together.skipped == 40
+    assert aggregating.to_json(aggregating.result(together, onto)) == aggregating.to_json(
+        aggregating.result(alone, onto)
+    )
+    assert [issue for issue, _ in together.skips] == [issue for issue, _ in alone.skips]
 
 
 def _case_count(directory: Path) -> int:
@@ -211,3 +234,62 @@ def test_an_interrupted_run_leaves_the_old_output(tmp_path: Path, jobs: str) -> 
     else:
         os.killpg(child.pid, signal.SIGKILL)
         pytest.fail("worker processes outlived the killed run")
+
+
+@pytest.fixture
+def counts_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from combmap import cache
+
+    home = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(home))
+    monkeypatch.delenv(cache.NO_CACHE_ENV, raising=False)
+    return home / "aggregate"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the cache needs POSIX owners and modes")
+def test_unchanged_files_are_counted_from_the_cache(
+    fixture_dir: Path, tmp_path: Path, counts_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: a re-run over unchanged files reads their counts, and any change is seen."""
+    from combmap import load_ontology
+
+    onto = load_ontology()
+    folder = tmp_path / "cases"
+    shutil.copytree(fixture_dir, folder)
+    (folder / "broken.yaml").write_text("case: [\n", encoding="utf-8")
+    monkeypatch.setattr(aggregating, "CHUNK", 4)
+    files, _ = aggregating.expand_inputs([folder])
+
+    def run(**options: Any) -> str:
+        totals = aggregating.aggregate(files, onto, jobs=1, **options)
+        return aggregating.to_json(aggregating.result(totals, onto))
+
+    fresh = run(cache=False)
+    assert not counts_cache.exists()
+    assert run() == fresh
+    entries = sorted(counts_cache.glob("*.json"))
+    assert entries and all(p.stat().st_mode & 0o777 == 0o600 for p in entries)
+    read: list[str] = []
+    real = aggregating._Reader.case_file
+
+    def counting(self: aggregating._Reader, path: str, totals: aggregating.Totals) -> bool:
+        read.append(Path(path).name)
+        return real(self, path, totals)
+
+    monkeypatch.setattr(aggregating._Reader, "case_file", counting)
+    assert run() == fresh
+    # Only the unit holding the broken file (never cached: its problems name the file) is read.
+    assert "broken.yaml" in read and len(read) < len(files) // 2
+    # A changed file is read again, and the result follows it.
+    target = folder / "baxter-2020-cvso.yaml"
+    target.write_text(
+        target.read_text(encoding="utf-8").replace("kind: barrier", "kind: enabler", 1),
+        encoding="utf-8",
+    )
+    read.clear()
+    assert run() == run(cache=False) != fresh
+    assert "baxter-2020-cvso.yaml" in read
+    # A damaged entry is ignored.
+    for entry in counts_cache.glob("*.json"):
+        entry.write_bytes(b"garbage")
+    assert run() == run(cache=False)

@@ -211,3 +211,32 @@ def test_quiet_silences_notes_not_errors(tmp_path: Path, capsys: pytest.CaptureF
     assert code == 0 and err == ""
     code, _, err = run(capsys, "-q", "plan", str(tmp_path / "missing.yaml"))
     assert code == 1 and "does not exist" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        [],
+        ["plan", "--help"],
+        ["ontology", "--help"],
+        ["ontology", "validate", "--help"],
+        ["assess", "--help"],
+        ["aggregate", "--help"],
+        ["plna"],
+        ["--version"],
+    ],
+)
+def test_help_with_stand_in_commands_is_typer_help(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: commands not asked for are stand-ins, and help looks exactly as typer's."""
+    from combmap.cli import _trimmed, app
+
+    outputs = []
+    for chosen in (app, _trimmed(app, args)):
+        with pytest.raises(SystemExit):
+            chosen(args=args, prog_name="combmap")
+        outputs.append(capsys.readouterr())
+    assert outputs[0] == outputs[1]
+    assert outputs[0].out or outputs[0].err

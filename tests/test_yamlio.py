@@ -87,3 +87,39 @@ def test_write_atomic_replaces_whole_file(tmp_path: Path) -> None:
 def test_write_atomic_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="does not exist"):
         write_atomic(tmp_path / "nope" / "out.txt", "x")
+
+
+SCALARS = """\
+a: [yes, Yes, NO, on, Off, y, n, true, False, ~, null, Null, '', "", 'yes', "on"]
+b: [0o17, 017, 0x1F, 1_000, 190:20:30, -1.5e+3, .inf, -.Inf, .NaN, 1e3, 1.0e3, 6.8523015e+5]
+c: [2001-12-14, 2001-12-14t21:59:43.10-05:00, 2002-12-14 21:59:43.10 -5, '2001-12-14', 12:30]
+d: ['=', '-', +1, "+1", 0b1010, 0, -0, 00, 09, 1.2.3, 3., .5]
+"""
+
+
+def test_remembered_tag_resolution_is_pyyaml_resolution() -> None:
+    """Issue 14: the loader remembers resolved tags; every tag is exactly PyYAML's.
+
+    (Values then follow YAML 1.2's core schema, issue 15: tests/test_schemas.py.)
+    """
+    import yaml
+
+    from combmap.yamlio import _Loader
+
+    def tags(node: yaml.Node | None) -> list[str]:
+        assert node is not None
+        if isinstance(node, yaml.ScalarNode):
+            return [node.tag]
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            children = [part for pair in node.value for part in pair]
+        return [node.tag, *(t for child in children for t in tags(child))]
+
+    expected = tags(yaml.compose(SCALARS, Loader=yaml.SafeLoader))  # pure-Python PyYAML
+    _Loader._memo.clear()
+    first = tags(yaml.compose(SCALARS, Loader=_Loader))
+    second = tags(yaml.compose(SCALARS, Loader=_Loader))  # now from the memo
+    assert first == expected and second == expected
+    assert len(set(expected)) > 5  # bool, int, float, timestamp, null and str all occur
+

@@ -7,13 +7,73 @@ per command group; importing them registers their commands on `app`.
 
 from __future__ import annotations
 
+import copy
+import os
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import typer
 
 from combmap.cli import assess, case, compare, diagram, ontology, plan  # noqa: F401  (registration)
 from combmap.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _report, app
 
 __all__ = ["app", "main"]
+
+
+def _stand_in(callback: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """A function without parameters that carries `callback`'s name and docstring."""
+    if callback is None:
+        return None
+
+    def stand_in() -> None:
+        raise AssertionError("a stand-in command is listed in help, never run")
+
+    stand_in.__name__ = callback.__name__
+    stand_in.__doc__ = callback.__doc__
+    return stand_in
+
+
+def _trimmed(full: typer.Typer, args: list[str]) -> typer.Typer:
+    """The app with every command but the one asked for replaced by a stand-in.
+
+    typer builds the parameters of every command (reading their annotations) before it runs
+    any: about 12 ms for combmap's commands, as much again as a help screen costs. A group's
+    help lists only the names and summaries of its commands, so stand-ins with the same name,
+    docstring and settings but no parameters print the same help (tests/test_cli.py compares
+    them). Anything that is not a known command name is left to the full app, so that usage
+    errors and suggestions are typer's own.
+    """
+    wanted = next((arg for arg in args if not arg.startswith("-")), None)
+    commands = {
+        info.name or typer.main.get_command_name(info.callback.__name__): info
+        for info in full.registered_commands
+        if info.callback is not None
+    }
+    groups = {str(info.name): info for info in full.registered_groups}
+    if wanted is not None and wanted not in commands and wanted not in groups:
+        return full
+    trimmed = copy.copy(full)
+    trimmed.registered_commands = []
+    for name, info in commands.items():
+        if name != wanted:
+            info = copy.copy(info)
+            info.name, info.callback = name, _stand_in(info.callback)
+        trimmed.registered_commands.append(info)
+    trimmed.registered_groups = []
+    for name, group in groups.items():
+        instance = group.typer_instance
+        if name != wanted and instance is not None:
+            group = copy.copy(group)
+            sub = copy.copy(instance)
+            sub.registered_commands, sub.registered_groups = [], []
+            if sub.registered_callback is not None:
+                sub.registered_callback = copy.copy(sub.registered_callback)
+                sub.registered_callback.callback = _stand_in(sub.registered_callback.callback)
+            group.typer_instance = sub
+        trimmed.registered_groups.append(group)
+    return trimmed
+
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI: map library errors to exit 1, usage errors to 2, bugs to 3."""
@@ -21,9 +81,14 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    # pydantic looks through every installed distribution for plugins (observability hooks)
+    # the first time it builds a model: 30-40 ms, more than reading the ontology from its
+    # cache. typer turns that off for its own models; the command line needs none for
+    # combmap's either. Set PYDANTIC_DISABLE_PLUGINS yourself (e.g. to "") to choose.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     try:
         # Standalone mode: typer handles --help, usage errors (exit 2) and Exit itself.
-        app(args=args, prog_name="combmap")
+        _trimmed(app, args)(args=args, prog_name="combmap")
     except CombmapError as error:
         if debug:
             raise

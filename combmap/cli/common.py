@@ -86,12 +86,22 @@ def _root(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only results and errors, no progress notes.")
     ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Neither read nor write the caches of the validated ontology and of aggregate's counts (or set COMBMAP_NO_CACHE=1).",
+        ),
+    ] = False,
 ) -> None:
     """Design behaviour change interventions with COM-B, the TDF and the Behaviour Change Wheel.
 
     Start with: combmap plan cases/baxter-2020-cvso.yaml
     """
     _QUIET[0] = quiet
+    from combmap import cache
+
+    cache.disabled_by_option = no_cache
 
 
 #: Whether -q/--quiet was given: notes (wrote FILE, ok FILE, skipped ...) are not printed.
@@ -149,14 +159,13 @@ def _out(text: str, *, display: bool = True) -> None:
 
 
 def _note(message: str) -> None:
+    """A line for the person at the terminal, on stderr: filtered plain text (rich not loaded)."""
     if _QUIET[0] and not message.startswith(("warning", "error")):
         return
-    from rich.console import Console
+    from combmap.terminal import clean
 
-    from combmap.terminal import markup
-
-    Console(stderr=True, soft_wrap=True).print(f"[dim]{markup(message)}[/dim]")
-
+    sys.stderr.write(clean(message) + "\n")
+    sys.stderr.flush()
 
 def _by_suffix(
     output: Path | None, table: dict[str, str], default: str, what: str, *, option: bool = True

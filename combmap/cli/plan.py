@@ -96,10 +96,10 @@ def _default_format(output: Path | None) -> PlanFormat:
 
 
 def _render_plan(result: Plan, onto: Ontology, chosen: PlanFormat) -> str:
-    from combmap import render
-
     if chosen == PlanFormat.JSON:
         return result.to_json()
+    from combmap import render
+
     if chosen == PlanFormat.YAML:
         return render.plan_yaml(result)
     if chosen == PlanFormat.MARKDOWN:

@@ -1,0 +1,188 @@
+"""The caches (issue 14): the validated ontology is used again only when nothing differs."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from combmap import cache, load_ontology
+from combmap.render import export_json
+from combmap.resources import packaged_ontology_dir
+
+from .conftest import CASES, TINY, run_cli
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="the cache needs POSIX owners and modes")
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache" / "combmap"
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(home))
+    monkeypatch.delenv(cache.NO_CACHE_ENV, raising=False)
+    monkeypatch.setattr(cache, "disabled_by_option", False)
+    return home
+
+
+def _entries(home: Path) -> list[Path]:
+    folder = home / "ontology"
+    return sorted(folder.glob("*.pickle")) if folder.is_dir() else []
+
+
+def _tiny_copy(tmp_path: Path) -> Path:
+    base = tmp_path / "tiny"
+    shutil.copytree(TINY, base)
+    return base
+
+
+@posix_only
+def test_a_cached_ontology_is_the_same_ontology(cache_home: Path) -> None:
+    fresh = load_ontology(cache=False)
+    first = load_ontology()
+    assert len(_entries(cache_home)) == 1
+    again = load_ontology()
+    assert export_json(again) == export_json(fresh) == export_json(first)
+    assert again.stats() == fresh.stats()
+    assert again.resolve("C-Ps").id == "comb:psychological-capability"
+    assert again.profile().outgoing == fresh.profile().outgoing
+
+
+@posix_only
+def test_the_directory_and_entries_are_private(cache_home: Path) -> None:
+    load_ontology()
+    assert cache_home.stat().st_mode & 0o777 == 0o700
+    assert (cache_home / "ontology").stat().st_mode & 0o777 == 0o700
+    (entry,) = _entries(cache_home)
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert not [p for p in (cache_home / "ontology").iterdir() if p.suffix == ".tmp"]
+
+
+@posix_only
+def test_any_changed_byte_makes_a_new_entry(cache_home: Path, tmp_path: Path) -> None:
+    base = _tiny_copy(tmp_path)
+    before = load_ontology(base=base)
+    tdf = base / "tdf.yaml"
+    tdf.write_text(tdf.read_text(encoding="utf-8").replace("Knowledge", "Knowing", 1), encoding="utf-8")
+    after = load_ontology(base=base)
+    assert len(_entries(cache_home)) == 2
+    assert export_json(after) != export_json(before)
+    assert export_json(after) == export_json(load_ontology(base=base, cache=False))
+
+
+@posix_only
+def test_overlays_and_code_are_part_of_the_key(
+    cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "references.yaml").write_text(
+        "references:\n  - key: extra2026\n    authors: [A. Author]\n    title: An extra reference\n    year: 2026\n",
+        encoding="utf-8",
+    )
+    load_ontology()
+    with_overlay = load_ontology(overlay)
+    assert "extra2026" in with_overlay.references
+    assert "extra2026" not in load_ontology().references
+    assert len(_entries(cache_home)) == 2
+    monkeypatch.setattr(cache, "_CODE", b"other code")
+    load_ontology()
+    assert len(_entries(cache_home)) == 3
+
+
+@posix_only
+def test_a_damaged_entry_is_rebuilt(cache_home: Path) -> None:
+    fresh = export_json(load_ontology())
+    (entry,) = _entries(cache_home)
+    data = entry.read_bytes()
+    entry.write_bytes(data[: len(data) // 2])
+    assert export_json(load_ontology()) == fresh
+    assert entry.read_bytes() == data  # written again whole
+    # A body that matches its digest but is not an ontology is not used either.
+    key = entry.stem
+    entry.write_bytes(cache._framed(key, b"not a pickle"))
+    assert export_json(load_ontology()) == fresh
+
+
+@posix_only
+def test_entries_others_can_write_are_never_unpickled(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_ontology()
+    (entry,) = _entries(cache_home)
+    loads: list[bytes] = []
+    real = pickle.loads
+
+    def counting(body: bytes) -> object:
+        loads.append(body)
+        return real(body)
+
+    monkeypatch.setattr(pickle, "loads", counting)
+    entry.chmod(0o666)
+    load_ontology()
+    assert loads == []  # refused and rebuilt, not read
+    assert entry.stat().st_mode & 0o777 == 0o600
+    # A directory others could write is tightened; its entries are still checked one by one.
+    (cache_home / "ontology").chmod(0o777)
+    load_ontology()
+    assert (cache_home / "ontology").stat().st_mode & 0o777 == 0o700
+    assert len(loads) == 1
+
+
+@posix_only
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to chown")
+def test_entries_of_another_user_are_never_unpickled(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_ontology()
+    (entry,) = _entries(cache_home)
+    os.chown(entry, 12345, 12345)
+    monkeypatch.setattr(pickle, "loads", lambda body: pytest.fail("unpickled"))
+    load_ontology()
+
+
+@posix_only
+def test_a_symlinked_entry_directory_is_not_used(cache_home: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    cache_home.mkdir(parents=True)
+    (cache_home / "ontology").symlink_to(elsewhere)
+    load_ontology()
+    assert list(elsewhere.iterdir()) == []
+
+
+@posix_only
+def test_no_cache_option_and_environment_write_nothing(
+    cache_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = str(CASES / "baxter-2020-cvso.yaml")
+    code, off, _ = run_cli(capsys, "--no-cache", "plan", case, "--format", "json")
+    assert code == 0 and not cache_home.exists()
+    monkeypatch.setenv(cache.NO_CACHE_ENV, "1")
+    code, _, _ = run_cli(capsys, "plan", case, "--format", "json")
+    assert code == 0 and not cache_home.exists()
+    monkeypatch.delenv(cache.NO_CACHE_ENV)
+    code, on, _ = run_cli(capsys, "plan", case, "--format", "json")
+    assert code == 0 and len(_entries(cache_home)) == 1
+    code, again, _ = run_cli(capsys, "plan", case, "--format", "json")
+    assert off == on == again
+
+
+def test_the_default_cache_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(cache.CACHE_DIR_ENV, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere/cache")
+    assert cache.cache_dir() == Path("/somewhere/cache/combmap")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # invalid by the rule: ignored
+    assert cache.cache_dir() == Path.home() / ".cache" / "combmap"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache.cache_dir() == Path.home() / ".cache" / "combmap"
+
+
+def test_the_packaged_ontology_key_covers_every_file() -> None:
+    key = cache.ontology_key([(packaged_ontology_dir(), False)])
+    assert len(key) == 64
+    assert key != cache.ontology_key([(packaged_ontology_dir(), True)])
