@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -172,6 +173,7 @@ def main() -> None:
         took, floor_s, ratio = paired(command, base, args.runs, env)
         what = floors.get(name, "empty typer command + libyaml parse" + (" + render" if "--render" in base else ""))
         print(f"{name:40s} {took * 1000:7.1f} {floor_s * 1000:9.1f} {ratio:6.2f}   {what}")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ per command group; importing them registers their commands on `app`.
 from __future__ import annotations
 
 import copy
-import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -81,11 +80,6 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
-    # pydantic looks through every installed distribution for plugins (observability hooks)
-    # the first time it builds a model: 30-40 ms, more than reading the ontology from its
-    # cache. typer turns that off for its own models; the command line needs none for
-    # combmap's either. Set PYDANTIC_DISABLE_PLUGINS yourself (e.g. to "") to choose.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     try:
         # Standalone mode: typer handles --help, usage errors (exit 2) and Exit itself.
         _trimmed(app, args)(args=args, prog_name="combmap")
