@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from combmap.errors import RenderError
 from combmap.ontology import Ontology, sort_key
 from combmap.plan import Plan, RankedFunction, RankedPolicy, RankedTechnique
+from combmap.plan.models import ProposedMatch
 from combmap.render import chain_lines, cited, plan_markdown, reference_text
 from combmap.schema import Kind
 
@@ -187,10 +188,12 @@ def plan_html(
         ("excluded", "Excluded after APEASE"), ("rationale", "Rationale"), ("unverified", "Unverified links"),
         ("worksheet", "APEASE worksheet"), ("barriers", "Barriers and enablers"), ("references", "References"),
     ]
+    sections[2:2] = bcw_nav(plan, case)
     add('<nav aria-label="Contents"><ol>' + "".join(f'<li><a href="#{key}">{name}</a></li>' for key, name in sections) + "</ol></nav>")
 
     _summary(add, plan, case)
     _behaviour(add, case)
+    bcw_sections_html(add, plan, ontology, case)
     add('<section id="diagram" class="diagram"><h2>Diagram</h2>')
     if svg is None:
         add('<p class="note">No diagram in this report.</p>')
@@ -404,6 +407,129 @@ def _barriers(add: _Add, plan: Plan, ontology: Ontology, case: Case, groups: dic
         notes = f'<p class="note">{_t(source.notes)}</p>' if source and source.notes else ""
         add(f'<tr id="{_anchor("barrier", barrier.id)}"><td><code>{esc(barrier.id)}</code></td><td>{_t(barrier.text)}{notes}</td><td>{esc(barrier.kind)}</td><td>{codes}</td><td class="num">{barrier.load:g}</td><td>{group}</td><td>{"<ul>" + evidence + "</ul>" if evidence else ""}</td></tr>')
     add("</tbody></table></section>")
+
+
+# --- issue 16: behaviours, selection worksheet, outcomes, proposed, delivery and specification ---
+
+
+def bcw_nav(plan: Plan, case: Case) -> list[tuple[str, str]]:
+    """Contents entries of the issue-16 sections this report has (none for a plain case)."""
+    return [
+        (key, name)
+        for key, name, present in (
+            ("behaviours", "Behaviours", plan.behaviours is not None),
+            ("selection", "Behaviour selection", bool(case.candidates)),
+            ("outcomes", "Outcomes (not scored)", plan.outcomes is not None),
+            ("proposed", "Interventions the source proposes", plan.proposed is not None),
+            ("delivery", "Mode of delivery and specification", plan.delivery is not None),
+        )
+        if present
+    ]
+
+
+def bcw_sections_html(add: _Add, plan: Plan, ontology: Ontology, case: Case) -> None:
+    """The issue-16 sections, each only when the case uses it."""
+    _behaviours_html(add, plan, ontology)
+    _selection_html(add, case)
+    _outcomes_html(add, plan)
+    _proposed_html(add, plan)
+    _delivery_html(add, plan)
+
+
+def _behaviours_html(add: _Add, plan: Plan, ontology: Ontology) -> None:
+    if plan.behaviours is None:
+        return
+    add('<section id="behaviours"><h2>Behaviours</h2>')
+    add('<p class="note">Each target behaviour planned on its own barriers (BCW steps 2–3), with the same rules as the whole case.</p>')
+    for item in plan.behaviours:
+        add(f"<h3>{_t(item.id)}: {_t(item.target)}</h3>")
+        facts = [("Actor", item.actor), *((k.replace("_", " ").capitalize(), v) for k, v in item.specification.items())]
+        add('<dl class="facts">' + "".join(f"<dt>{esc(k)}</dt><dd>{_t(v)}</dd>" for k, v in facts) + "</dl>")
+        selected = ", ".join(esc(_label(ontology, f)) for f in item.selected) or "none"
+        add(f"<p>{len(item.barriers)} barriers, {len(item.enablers)} enablers, {len(item.outcomes)} outcomes. Functions after APEASE: {selected}.</p>")
+        if item.interventions:
+            add("<table><thead><tr><th>rank</th><th>drafted intervention</th><th>barriers</th><th>functions</th><th>techniques</th></tr></thead><tbody>")
+            for i in item.interventions:
+                functions = ", ".join(esc(_label(ontology, f)) for f in i.functions)
+                techniques = ", ".join(esc(t.id.removeprefix("bct:") + " " + t.label) for t in i.techniques)
+                add(f'<tr><td class="num">{i.rank}{"=" if i.tie else ""}</td><td>{_t(i.title)}</td><td class="num">{len(i.barriers)}</td><td>{functions}</td><td>{techniques}</td></tr>')
+            add("</tbody></table>")
+        for warning in item.warnings:
+            add(f'<p class="flag">Warning: {_t(warning)}</p>')
+    add("<h3>Across behaviours</h3>")
+    if plan.shared:
+        add("<ul>")
+        for shared in plan.shared:
+            serving = ", ".join(f"{_t(b)} ({len(shared.barriers[b])} barriers)" for b in shared.behaviours)
+            add(f"<li><strong>{_t(shared.title)}</strong> serves {serving}.</li>")
+        add("</ul>")
+    else:
+        add("<p>No drafted intervention serves more than one behaviour.</p>")
+    add("</section>")
+
+
+def _selection_html(add: _Add, case: Case) -> None:
+    if not case.candidates:
+        return
+    from combmap.behaviours import CRITERIA, rank_candidates
+
+    result = rank_candidates(case)
+    add('<section id="selection" class="worksheet"><h2>Behaviour selection</h2>')
+    add('<p class="note">Candidate behaviours judged on the BCW guide\'s criteria (Michie, Atkins &amp; West 2014, step 2): unacceptable, unpromising but worth considering, promising, very promising. ' + esc(result.rule) + "</p>")
+    add("<table><thead><tr><th>rank</th><th>candidate</th><th>actor</th>" + "".join(f"<th>{esc(name)}</th>" for _, name in CRITERIA) + "<th>total</th><th>selected</th></tr></thead><tbody>")
+    for row in result.candidates:
+        cells = "".join(
+            f"<td>{esc(j.rating or 'not judged')}" + (f'<p class="note">{_t(j.note)}</p>' if j.note else "") + "</td>"
+            for j in row.judgements
+        )
+        rank = f"{row.rank}{'=' if row.tie else ''}" + (" (ruled out)" if row.ruled_out else "")
+        add(f'<tr><td class="num">{esc(rank)}</td><td>{_t(row.behaviour)}</td><td>{_t(row.actor or "")}</td>{cells}<td class="num">{row.total}</td><td>{"yes" if row.selected else ""}</td></tr>')
+    add("</tbody></table></section>")
+
+
+def _outcomes_html(add: _Add, plan: Plan) -> None:
+    if plan.outcomes is None:
+        return
+    add('<section id="outcomes"><h2>Outcomes (not scored)</h2>')
+    add('<p class="note">Outcomes and observed effects of the behaviour, not determinants of it: shown, never scored, no chain.</p><ul>')
+    for entry in plan.outcomes:
+        where = ", ".join(x for x in (entry.behaviour, entry.group) if x)
+        add(f"<li><code>{esc(entry.id)}</code>: {_t(entry.text)}" + (f" ({_t(where)})" if where else "") + "</li>")
+    add("</ul></section>")
+
+
+def _proposed_html(add: _Add, plan: Plan) -> None:
+    if plan.proposed is None:
+        return
+    add('<section id="proposed"><h2>Interventions the source proposes</h2>')
+    add("<table><thead><tr><th>proposed intervention</th><th>functions (rank in plan)</th><th>policy categories (rank in plan)</th><th>comparison</th></tr></thead><tbody>")
+    for item in plan.proposed:
+        def ranks(matches: list[ProposedMatch]) -> str:
+            return ", ".join(f"{esc(m.label)} ({m.rank if m.rank is not None else 'not in plan'})" for m in matches) or "none coded"
+        add(f"<tr><td>{_t(item.text)}</td><td>{ranks(item.functions)}</td><td>{ranks(item.policies)}</td><td>{esc(item.note)}</td></tr>")
+    add("</tbody></table></section>")
+
+
+def _delivery_html(add: _Add, plan: Plan) -> None:
+    if plan.delivery is None:
+        return
+    from combmap.render import TIDIER_ITEMS
+
+    add('<section id="delivery"><h2>Mode of delivery and specification</h2>')
+    modes = ", ".join(f"{esc(m.label)} ({esc(', '.join(m.bcio))})" for m in plan.delivery)
+    add(f'<p class="note">BCW step 8. Candidate modes of delivery (BCIO Mode of Delivery Ontology, after APEASE): {modes}. Items follow TIDieR (Hoffmann et al. 2014).</p>')
+    for item in plan.interventions:
+        if item.delivery is None and item.specification is None:
+            continue
+        add(f"<h3>{_t(item.title)}</h3>")
+        facts: list[tuple[str, str]] = []
+        if item.delivery is not None:
+            facts.append(("Mode of delivery", ", ".join(esc(m.label) + (" (not sure)" if m.apease else "") for m in item.delivery) or "none left after APEASE"))
+        if item.specification is not None:
+            facts.extend((esc(TIDIER_ITEMS.get(k, k)), _t(v)) for k, v in item.specification.items.items())
+            facts.extend((f"BCIO ({esc(TIDIER_ITEMS.get(b.item, b.item))})", f"<code>{esc(b.id)}</code>") for b in item.specification.bcio)
+        add('<dl class="facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>")
+    add("</section>")
 
 
 def cited_keys(plan: Plan) -> list[str]:

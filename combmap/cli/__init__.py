@@ -10,7 +10,15 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
-from combmap.cli import assess, case, compare, diagram, ontology, plan  # noqa: F401  (registration)
+from combmap.cli import (  # noqa: F401  (registration)
+    assess,
+    behaviours,
+    case,
+    compare,
+    diagram,
+    ontology,
+    plan,
+)
 from combmap.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _report, app
 
 __all__ = ["app", "main"]
