@@ -89,6 +89,7 @@ class Proposed:
     functions: tuple[str, ...]
     policies: tuple[str, ...]
     behaviour: str | None = None
+    evidence: tuple[str, ...] = ()
     locator: str | None = None
     notes: str | None = None
 
@@ -430,6 +431,7 @@ def _proposed(
                     item.policies, Kind.POLICY, ontology, doc, (*at, "policies"), issues
                 ),
                 behaviour=behaviour,
+                evidence=tuple(item.evidence),
                 locator=item.locator,
                 notes=item.notes,
             )

@@ -370,6 +370,7 @@ class ProposedModel(_Model):
         default_factory=list, description="Policy categories it uses (the coder's)."
     )
     behaviour: str | None = Field(None, description="The behaviour id it bears on.")
+    evidence: list[str] = Field(default_factory=list, description="Quotes it rests on.")
     locator: str | None = Field(None, description="Where in the source.")
     notes: str | None = Field(None, description="Free notes.")
 

@@ -54,6 +54,13 @@ PER_BARRIER = 5
 INTERVENTION_TECHNIQUES = 5
 #: "Top" for the robustness of functions, policy categories and interventions.
 ROBUST_TOP = 3
+#: Modes of delivery listed first: face to face or at a distance, then who receives it.
+MODE_ORDER = {
+    m: i
+    for i, m in enumerate(
+        ("mode:face-to-face", "mode:distance", "mode:individual", "mode:pair", "mode:group")
+    )
+}
 #: The wheel's order (Michie, van Stralen & West 2011, Table 1): the stated tie-break.
 WHEEL = {
     f"if:{name}": i
@@ -838,12 +845,10 @@ class _Writer:
         )
 
     def modes(self) -> list[DeliveryMode]:
-        """Every mode of delivery the case's APEASE judgements leave in, in the ontology's order."""
-        return [
-            self.mode(e.id)
-            for e in self.onto.entities.values()
-            if e.kind == Kind.MODE and self.main.chosen.allows(e.id)
-        ]
+        """Every mode of delivery APEASE leaves in: the guide's two distinctions first."""
+        found = [e.id for e in self.onto.of_kind(Kind.MODE) if self.main.chosen.allows(e.id)]
+        found.sort(key=lambda m: (MODE_ORDER.get(m, len(MODE_ORDER)), sort_key(m)))
+        return [self.mode(m) for m in found]
 
     def delivery(self, intervention_id: str) -> list[DeliveryMode] | None:
         chosen = dict(self.full.delivery).get(intervention_id)
