@@ -118,7 +118,7 @@ def test_bcio_export_carries_bcio_ids(onto: Ontology, capsys: pytest.CaptureFixt
     knowledge = next(i for i in data["interventions"] if i["id"] == "int:knowledge")
     ids = {(a["role"], a["bcio"]) for a in knowledge["bcio"]}
     assert ("mode of delivery", "BCIO:011003") in ids
-    assert ("TIDieR who_provides", "BCIO:010104") in ids
+    assert ("TIDieR who_provides", "BCIO:010019") in ids
     assert ("intervention function", onto["if:education"].xrefs[0]) in ids
     assert knowledge["behaviours"] == ["patients-take", "professionals-review"]
     assert all(a["iri"].endswith(a["bcio"].split(":")[1]) for a in knowledge["bcio"])
@@ -132,7 +132,7 @@ def test_report_prints_the_new_sections(onto: Ontology) -> None:
     for anchor in ("behaviours", "selection", "outcomes", "proposed", "delivery"):
         assert f'<section id="{anchor}"' in html
         assert f'href="#{anchor}"' in html
-    assert "Community pharmacist" in html and "BCIO:010104" in html
+    assert "Community pharmacist" in html and "BCIO:010019" in html
 
 
 def test_candidates_rank_by_the_stated_rule(onto: Ontology, capsys: pytest.CaptureFixture[str]) -> None:
