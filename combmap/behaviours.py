@@ -81,9 +81,9 @@ def rank_candidates(case: Case) -> Candidates:
 
     Example:
         >>> from combmap import load_ontology, load_case
-        >>> case = load_case("cases/health-champions-smi-volunteers-patients.yaml", load_ontology())
-        >>> rank_candidates(case).candidates[0].rank
-        1
+        >>> case = load_case("tests/data/cases/two-actors.yaml", load_ontology())
+        >>> [(c.id, c.rank) for c in rank_candidates(case).candidates][:2]
+        [('professionals-review', 1), ('patients-take', 2)]
     """
     selected = {b.id for b in case.behaviours}
     rows = [_row(c, c.id in selected) for c in case.candidates]
