@@ -20,6 +20,7 @@ from combmap.schema import (
     BarrierKind,
     BarrierModel,
     BehaviourModel,
+    CandidateModel,
     CaseFileModel,
     CaseInfoModel,
     ExclusionModel,
@@ -27,12 +28,14 @@ from combmap.schema import (
     Judgement,
     Kind,
     OptionsModel,
+    SpecificationModel,
+    TargetBehaviourModel,
     validation_issues,
 )
 from combmap.yamlio import Document, parse_yaml, paused_gc, read_text
 
 #: Kinds an exclusion or APEASE judgement may name.
-OPTION_KINDS = (Kind.FUNCTION, Kind.POLICY, Kind.TECHNIQUE)
+OPTION_KINDS = (Kind.FUNCTION, Kind.POLICY, Kind.TECHNIQUE, Kind.MODE)
 
 
 #: Problems listed per case file; the rest are counted ("... and 99,900 more problems").
@@ -59,6 +62,8 @@ class Barrier:
     notes: str | None = None
     #: Which Skills a tdf:skills code means, from the code's own words: physical, cognitive.
     skills: str | None = None
+    #: The target behaviour it bears on (a `Case.behaviours` id); None without `behaviours`.
+    behaviour: str | None = None
 
     @property
     def load(self) -> float:
@@ -76,6 +81,20 @@ class Exclusion:
 
 
 @dataclass(frozen=True)
+class Proposed:
+    """An intervention the source's authors propose, its codes resolved."""
+
+    id: str
+    text: str
+    functions: tuple[str, ...]
+    policies: tuple[str, ...]
+    behaviour: str | None = None
+    evidence: tuple[str, ...] = ()
+    locator: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
 class Case:
     """A validated case: what the planner reads."""
 
@@ -89,6 +108,16 @@ class Case:
     apease: tuple[tuple[str, tuple[tuple[str, Judgement], ...]], ...] = ()
     #: Working titles the user gave drafted interventions, by intervention id.
     titles: tuple[tuple[str, str], ...] = ()
+    #: Target behaviours (issue 16); empty for a case with one `behaviour`.
+    behaviours: tuple[TargetBehaviourModel, ...] = ()
+    #: Candidate behaviours judged for selection (BCW step 2), in file order.
+    candidates: tuple[CandidateModel, ...] = ()
+    #: Interventions the source's authors propose, in file order.
+    proposed: tuple[Proposed, ...] = ()
+    #: Modes of delivery chosen per drafted intervention id (BCW step 8), mode ids resolved.
+    delivery: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: TIDieR specifications per drafted intervention id.
+    specifications: tuple[tuple[str, SpecificationModel], ...] = ()
     file: str = field(default="", compare=False)
     assessment: Any = field(default=None, compare=False)
 
@@ -175,6 +204,7 @@ def _salvage(data: dict[str, Any]) -> CaseFileModel:
                 tdf=_strings(raw.get("tdf")),
                 comb=_strings(raw.get("comb")),
                 group=group if isinstance(group, str) else None,
+                behaviour=raw.get("behaviour") if isinstance(raw.get("behaviour"), str) else None,
                 weight=1.0,
                 frequency=None,
                 theme=None,
@@ -200,9 +230,14 @@ def _salvage(data: dict[str, Any]) -> CaseFileModel:
             for k, v in apease.items() if isinstance(k, str) and isinstance(v, dict)
         } if isinstance(apease, dict) else {},
     )
+    behaviours = [
+        TargetBehaviourModel.model_construct(id=text(b.get("id")), target="", actor="")
+        for b in items("behaviours") if isinstance(b, dict)
+    ]
     return CaseFileModel.model_construct(
         case=CaseInfoModel.model_construct(id="", title=""),
         behaviour=BehaviourModel.model_construct(target=""),
+        behaviours=behaviours,
         groups=groups,
         barriers=barriers,
         options=options,
@@ -220,6 +255,12 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
     for index, group in enumerate(model.groups):
         if group_ids.index(group.id) != index:
             issues.append(doc.issue(("groups", index, "id"), f"duplicate group id {group.id!r}"))
+    behaviour_ids = [b.id for b in model.behaviours]
+    for index, target in enumerate(model.behaviours):
+        if behaviour_ids.index(target.id) != index:
+            issues.append(
+                doc.issue(("behaviours", index, "id"), f"duplicate behaviour id {target.id!r}")
+            )
     if not model.barriers:
         issues.append(doc.issue(("barriers",), "add at least one barrier or enabler"))
     barriers = []
@@ -233,7 +274,7 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
                 )
             )
         seen.setdefault(item.id, index)
-        if not item.tdf and not item.comb:
+        if not item.tdf and not item.comb and item.kind != BarrierKind.OUTCOME:
             issues.append(
                 doc.issue(at, f"barrier {item.id!r} has no codes; add 'tdf' and/or 'comb'")
             )
@@ -246,8 +287,12 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
             issues.append(
                 doc.issue((*at, "group"), f"unknown group {item.group!r}{hint} (groups: {known})")
             )
+        behaviour = _behaviour_of(
+            item.behaviour, behaviour_ids, doc, (*at, "behaviour"), issues
+        )
         barriers.append(
             Barrier(
+                behaviour=behaviour,
                 id=item.id,
                 text=item.text,
                 kind=item.kind,
@@ -295,6 +340,20 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
                 resolved.append((criterion, judgement))
         if option is not None:
             apease.append((option, tuple(sorted(resolved))))
+    proposed = _proposed(model, behaviour_ids, ontology, doc, issues)
+    delivery = []
+    for intervention_id, modes in sorted(options.delivery.items()):
+        where = ("options", "delivery", intervention_id)
+        delivery.append(
+            (intervention_id, _codes(modes, Kind.MODE, ontology, doc, where, issues, keep=True))
+        )
+    candidate_ids: set[str] = set()
+    for index, candidate in enumerate(model.candidates):
+        if candidate.id in candidate_ids:
+            issues.append(
+                doc.issue(("candidates", index, "id"), f"duplicate candidate id {candidate.id!r}")
+            )
+        candidate_ids.add(candidate.id)
     if issues:
         raise CaseError(
             f"{doc.file} is not a valid case ({_count(issues)})", issues, limit=MAX_ISSUES
@@ -309,9 +368,75 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
         exclusions=tuple(sorted(exclusions, key=lambda e: e.id)),
         apease=tuple(apease),
         titles=tuple(sorted(options.interventions.items())),
+        behaviours=tuple(model.behaviours),
+        candidates=tuple(model.candidates),
+        proposed=proposed,
+        delivery=tuple(delivery),
+        specifications=tuple(sorted(model.specifications.items())),
         file=doc.file,
         assessment=model.assessment,
     )
+
+
+def _behaviour_of(
+    named: str | None,
+    known: list[str],
+    doc: Document,
+    path: tuple[str | int, ...],
+    issues: list[Issue],
+) -> str | None:
+    """The behaviour an entry bears on: the one named, or the only one (issue 16)."""
+    if named is None:
+        if len(known) > 1:
+            issues.append(
+                doc.issue(path, f"name the behaviour it bears on: one of {', '.join(known)}")
+            )
+        return known[0] if known else None
+    if named not in known:
+        close = get_close_matches(named, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        listed = ", ".join(known) if known else "none defined; add a 'behaviours' list"
+        issues.append(doc.issue(path, f"unknown behaviour {named!r}{hint} (behaviours: {listed})"))
+        return None
+    return named
+
+
+def _proposed(
+    model: CaseFileModel,
+    behaviour_ids: list[str],
+    ontology: Ontology,
+    doc: Document,
+    issues: list[Issue],
+) -> tuple[Proposed, ...]:
+    out = []
+    seen: set[str] = set()
+    for index, item in enumerate(model.proposed):
+        at = ("proposed", index)
+        if item.id in seen:
+            issues.append(doc.issue((*at, "id"), f"duplicate proposed id {item.id!r}"))
+        seen.add(item.id)
+        behaviour = (
+            _behaviour_of(item.behaviour, behaviour_ids, doc, (*at, "behaviour"), issues)
+            if item.behaviour is not None
+            else None
+        )
+        out.append(
+            Proposed(
+                id=item.id,
+                text=item.text,
+                functions=_codes(
+                    item.functions, Kind.FUNCTION, ontology, doc, (*at, "functions"), issues
+                ),
+                policies=_codes(
+                    item.policies, Kind.POLICY, ontology, doc, (*at, "policies"), issues
+                ),
+                behaviour=behaviour,
+                evidence=tuple(item.evidence),
+                locator=item.locator,
+                notes=item.notes,
+            )
+        )
+    return tuple(out)
 
 
 def _skills_kind(texts: list[str]) -> str | None:
@@ -371,7 +496,10 @@ def _codes(
     doc: Document,
     path: tuple[str | int, ...],
     issues: list[Issue],
+    *,
+    keep: bool = False,
 ) -> tuple[str, ...]:
+    """Resolve codes, in id order (or in the given order with `keep`)."""
     out: list[str] = []
     for index, text in enumerate(texts):
         found = _one(text, (kind,), ontology, doc, (*path, index), issues)
@@ -386,4 +514,4 @@ def _codes(
             continue
         if found not in out:
             out.append(found)
-    return tuple(sorted(out))
+    return tuple(out) if keep else tuple(sorted(out))

@@ -152,7 +152,7 @@ def compare(
                 "label": side.label,
                 "case": side.case.id,
                 "group": side.group,
-                "barriers": sum(b.kind.value != "enabler" for b in side.case.barriers),
+                "barriers": sum(b.kind.value not in ("enabler", "outcome") for b in side.case.barriers),
                 "enablers": sum(b.kind.value == "enabler" for b in side.case.barriers),
                 "selected": list(plans[side.id].selected),
             }
@@ -234,6 +234,8 @@ def _themes(sides: Sequence[Side]) -> list[dict[str, Any]]:
     found: dict[str, dict[str, dict[str, Any]]] = {}
     for side in sides:
         for barrier in side.case.barriers:
+            if barrier.kind.value == "outcome":  # not a determinant (issue 16)
+                continue
             theme = barrier.theme or barrier.id
             row = found.setdefault(theme, {}).setdefault(
                 side.id, {"entries": [], "barriers": 0, "enablers": 0, "frequency": 0}

@@ -428,6 +428,7 @@ class Ontology:
 
     def _unknown_message(self, text: str, kinds: set[Kind] | None) -> str:
         names = sorted(k.value for k in kinds) if kinds else ["entity"]
+        names = ["mode of delivery" if n == Kind.MODE.value else n for n in names]
         what = " or ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " or " + names[-1]
         message = f"unknown {what} {text!r}"
         hint = self.suggest(text, kinds)

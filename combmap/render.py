@@ -206,6 +206,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
         )
     )
     add("")
+    out.extend(bcw_sections_markdown(plan, ontology))
     add("## Barrier by barrier")
     add("")
     add("Each barrier's TDF domains → COM-B components → selected functions → first techniques.")
@@ -731,3 +732,141 @@ def _xml_safe(text: str) -> str:
 def bullet(lines: Iterable[str]) -> str:
     """Join lines as a simple bullet list."""
     return "\n".join(f"- {line}" for line in lines)
+
+
+# --- issue 16: behaviours, outcomes, proposed interventions, delivery and specification -------
+
+
+def bcw_sections_markdown(plan: Plan, ontology: Ontology) -> list[str]:
+    """The plan's issue-16 sections in Markdown; none when the case uses none of them.
+
+    Behaviours (each planned on its own barriers) and the cross-behaviour summary, outcomes
+    (never scored), the source's proposed interventions compared with the plan, and the mode
+    of delivery and TIDieR specification of each drafted intervention.
+    """
+    out: list[str] = []
+    add = out.append
+    if plan.behaviours is not None:
+        add("## Behaviours")
+        add("")
+        add("Each target behaviour planned on its own barriers (BCW steps 2–3), with the same rules.")
+        for item in plan.behaviours:
+            add("")
+            add(f"### {md_escape(item.id)}: {md_escape(item.target)}")
+            add("")
+            given = "; ".join(f"{k.replace('_', ' ')}: {md_escape(v)}" for k, v in item.specification.items())
+            add(f"Actor: {md_escape(item.actor)}." + (f" {given}." if given else ""))
+            add("")
+            add(
+                f"{_count(len(item.barriers), 'barrier')}, {_count(len(item.enablers), 'enabler')}"
+                f", {_count(len(item.outcomes), 'outcome')}. Functions after APEASE: "
+                + (", ".join(md_escape(_label(ontology, f)) for f in item.selected) or "none")
+                + "."
+            )
+            if item.interventions:
+                add("")
+                out.extend(
+                    _md_table(
+                        ["rank", "intervention", "barriers", "functions", "techniques"],
+                        [
+                            [
+                                _rank(i.rank, i.tie),
+                                md_escape(i.title),
+                                str(len(i.barriers)),
+                                ", ".join(md_escape(_label(ontology, f)) for f in i.functions),
+                                ", ".join(_code(t.id) for t in i.techniques),
+                            ]
+                            for i in item.interventions
+                        ],
+                        {0, 2},
+                    )
+                )
+            for warning in item.warnings:
+                add("")
+                add(f"- {md_escape(warning)}")
+        add("")
+        add("### Across behaviours")
+        add("")
+        if plan.shared:
+            add("Drafted interventions that serve more than one behaviour:")
+            add("")
+            for shared in plan.shared:
+                serving = ", ".join(
+                    f"{md_escape(b)} ({_count(len(shared.barriers[b]), 'barrier')})" for b in shared.behaviours
+                )
+                functions = ", ".join(md_escape(_label(ontology, f)) for f in shared.functions)
+                add(f"- {md_escape(shared.title)} ({md_code(shared.id)}): {serving}; functions in all: {functions or 'none'}")
+        else:
+            add("No drafted intervention serves more than one behaviour.")
+        add("")
+    if plan.outcomes is not None:
+        add("## Outcomes (not scored)")
+        add("")
+        add("Outcomes and observed effects of the behaviour, not determinants of it: shown, never scored, no chain.")
+        add("")
+        for entry in plan.outcomes:
+            where = ", ".join(x for x in (entry.behaviour, entry.group) if x)
+            add(f"- {md_code(entry.id)}: {md_escape(entry.text)}" + (f" ({md_escape(where)})" if where else ""))
+        add("")
+    if plan.proposed is not None:
+        add("## Interventions the source proposes")
+        add("")
+        add("Each proposed intervention's functions and policy categories (as coded) and their rank in this plan.")
+        add("")
+
+        def ranks(matches: list[Any]) -> str:
+            return ", ".join(
+                f"{md_escape(m.label)} ({'rank ' + str(m.rank) if m.rank is not None else 'not in plan'})"
+                for m in matches
+            ) or "none coded"
+
+        out.extend(
+            _md_table(
+                ["id", "proposed intervention", "functions", "policy categories", "comparison"],
+                [
+                    [md_escape(p.id), md_escape(p.text), ranks(p.functions), ranks(p.policies), md_escape(p.note)]
+                    for p in plan.proposed
+                ],
+            )
+        )
+        add("")
+    if plan.delivery is not None:
+        add("## Mode of delivery and specification")
+        add("")
+        add(
+            "BCW step 8. Candidate modes (BCIO Mode of Delivery Ontology, after APEASE): "
+            + ", ".join(f"{md_escape(m.label)} ({', '.join(m.bcio)})" for m in plan.delivery)
+            + "."
+        )
+        for drafted in plan.interventions:
+            spec = drafted.specification
+            if drafted.delivery is None and spec is None:
+                continue
+            add("")
+            add(f"### {md_escape(drafted.title)} ({md_code(drafted.id)})")
+            add("")
+            if drafted.delivery is not None:
+                modes = ", ".join(
+                    md_escape(m.label) + (" (APEASE: not sure)" if m.apease else "") for m in drafted.delivery
+                )
+                add(f"- Mode of delivery: {modes or 'none left after APEASE'}")
+            if spec is not None:
+                for key, text in spec.items.items():
+                    add(f"- {md_escape(TIDIER_ITEMS.get(key, key))}: {md_escape(text)}")
+                for annotation in spec.bcio:
+                    name = TIDIER_ITEMS.get(annotation.item, annotation.item)
+                    add(f"- BCIO ({md_escape(name)}): {md_code(annotation.id)}")
+        add("")
+    return out
+
+
+#: TIDieR items 3–9 (Hoffmann et al. 2014) as outputs name them.
+TIDIER_ITEMS = {
+    "what_materials": "What (materials)",
+    "what_procedures": "What (procedures)",
+    "who_provides": "Who provides",
+    "how": "How",
+    "where": "Where",
+    "when_how_much": "When and how much",
+    "tailoring": "Tailoring",
+}

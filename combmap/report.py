@@ -35,6 +35,7 @@ from combmap.errors import RenderError
 from combmap.glossary import GROUPS, glossary, plain_label, plain_title
 from combmap.ontology import Ontology, sort_key
 from combmap.plan import Plan, RankedFunction, RankedPolicy, RankedTechnique
+from combmap.plan.models import ProposedMatch
 from combmap.render import plain, reference_text
 from combmap.schema import Kind
 
@@ -242,6 +243,7 @@ class _Builder:
         if figure is not None:
             doc.section("diagram", "The plan on one page", kind="diagram").add(figure)
         self._barriers(doc)
+        self._bcw(doc)
         self._priorities(doc)
         self._worksheet(doc)
         main_named = set(self.named)
@@ -349,6 +351,68 @@ class _Builder:
                 ]
             )
         section.add(Table(["Barrier", "TDF domain", "COM-B component", "Functions", "First techniques"], rows, widths=(3.6, 1.5, 1.3, 1.5, 2.6)))
+
+    def _bcw(self, doc: Document) -> None:
+        """The whole-wheel sections (issue 16), each only when the case uses it."""
+        plan, case = self.plan, self.case
+        if plan.behaviours is not None:
+            section = doc.section("behaviours", "Behaviours")
+            section.add(Para("Each target behaviour planned on its own barriers (BCW steps 2–3), with the same rules as the whole case.", "note"))
+            for beh in plan.behaviours:
+                section.add(Heading(f"{beh.id}: {beh.target}"))
+                facts = [f"Actor: {beh.actor}"] if beh.actor else []
+                facts += [f"{k.replace('_', ' ').capitalize()}: {v}" for k, v in beh.specification.items()]
+                if facts:
+                    section.add(Bullets(facts))
+                section.add(Para(f"{len(beh.barriers)} barriers, {len(beh.enablers)} enablers, {len(beh.outcomes)} outcomes. Functions after APEASE: {self.names(beh.selected) or 'none'}."))
+                if beh.interventions:
+                    rows = [[f"={i.rank}" if i.tie else str(i.rank), i.title, str(len(i.barriers)), self.names(i.functions), "; ".join(self.technique(t.id) for t in i.techniques)] for i in beh.interventions]
+                    section.add(Table(["#", "Drafted intervention", "Barriers", "Functions", "Techniques"], rows, numeric=frozenset({0, 2})))
+                for warning in beh.warnings:
+                    section.add(Para(f"Warning: {warning}", "flag"))
+            section.add(Heading("Across behaviours"))
+            if plan.shared:
+                section.add(Bullets([f"{s.title} serves " + ", ".join(f"{b} ({len(s.barriers[b])} barriers)" for b in s.behaviours) for s in plan.shared]))
+            else:
+                section.add(Para("No drafted intervention serves more than one behaviour."))
+        if case.candidates:
+            from combmap.behaviours import CRITERIA, rank_candidates
+
+            result = rank_candidates(case)
+            section = doc.section("selection", "Behaviour selection")
+            section.add(Para("Candidate behaviours judged on the BCW guide's criteria (Michie, Atkins & West 2014, step 2): unacceptable, unpromising but worth considering, promising, very promising. " + result.rule, "note"))
+            rows = []
+            for row in result.candidates:
+                rank = f"{row.rank}{'=' if row.tie else ''}" + (" (ruled out)" if row.ruled_out else "")
+                cells = [(j.rating or "not judged") + (f" ({j.note})" if j.note else "") for j in row.judgements]
+                rows.append([rank, row.behaviour, row.actor or "", *cells, str(row.total), "yes" if row.selected else ""])
+            section.add(Table(["#", "Candidate", "Actor", *(name for _, name in CRITERIA), "Total", "Selected"], rows))
+        if plan.outcomes is not None:
+            section = doc.section("outcomes", "Outcomes (not scored)")
+            section.add(Para("Outcomes and observed effects of the behaviour, not determinants of it: shown, never scored, no chain.", "note"))
+            section.add(Bullets([f"{e.text}" + (f" ({', '.join(x for x in (e.behaviour, e.group) if x)})" if (e.behaviour or e.group) else "") for e in plan.outcomes]))
+        if plan.proposed is not None:
+            section = doc.section("proposed", "Interventions the source proposes")
+            def ranks(matches: list[ProposedMatch]) -> str:
+                return ", ".join(f"{self.name(m.id)} ({m.rank if m.rank is not None else 'not in plan'})" for m in matches) or "none coded"
+            section.add(Table(["Proposed intervention", "Functions (rank in plan)", "Policy categories (rank in plan)", "Comparison"], [[prop.text, ranks(prop.functions), ranks(prop.policies), prop.note] for prop in plan.proposed]))
+        if plan.delivery is not None:
+            from combmap.render import TIDIER_ITEMS
+
+            section = doc.section("delivery", "Mode of delivery and specification")
+            modes = ", ".join(f"{m.label} ({', '.join(m.bcio)})" for m in plan.delivery)
+            section.add(Para(f"BCW step 8. Candidate modes of delivery (BCIO Mode of Delivery Ontology, after APEASE): {modes}. Items follow TIDieR (Hoffmann et al. 2014).", "note"))
+            for drafted in plan.interventions:
+                if drafted.delivery is None and drafted.specification is None:
+                    continue
+                section.add(Heading(drafted.title))
+                facts = []
+                if drafted.delivery is not None:
+                    facts.append("Mode of delivery: " + (", ".join(m.label + (" (not sure)" if m.apease else "") for m in drafted.delivery) or "none left after APEASE"))
+                if drafted.specification is not None:
+                    facts.extend(f"{TIDIER_ITEMS.get(k, k)}: {v}" for k, v in drafted.specification.items.items())
+                    facts.extend(f"BCIO ({TIDIER_ITEMS.get(b.item, b.item)}): {b.id}" for b in drafted.specification.bcio)
+                section.add(Bullets(facts))
 
     def _priorities(self, doc: Document) -> None:
         section = doc.section("priorities", "Priorities")

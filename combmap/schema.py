@@ -68,6 +68,7 @@ class Kind(StrEnum):
     GROUP = "group"
     TECHNIQUE = "technique"
     CRITERION = "criterion"
+    MODE = "mode"
 
 
 class Relation(StrEnum):
@@ -262,6 +263,9 @@ class BarrierKind(StrEnum):
     BARRIER = "barrier"
     ENABLER = "enabler"
     BOTH = "both"
+    #: An outcome or observed effect of the behaviour (an impact), not a determinant: shown,
+    #: never scored, no chain (issue 16).
+    OUTCOME = "outcome"
 
 
 class Judgement(StrEnum):
@@ -306,6 +310,111 @@ class BehaviourModel(_Model):
     with_whom: str | None = Field(None, description="With whom.")
 
 
+class TargetBehaviourModel(_Model):
+    """One of several target behaviours: whose behaviour it is and its specification (steps 2–3)."""
+
+    id: Slug = Field(description="Behaviour id; barriers name it in 'behaviour'.")
+    target: Text = Field(description="The behaviour, in one sentence.")
+    actor: Text = Field(description="Whose behaviour it is (patients, professionals, ...).")
+    who: str | None = Field(None, description="Who performs it.")
+    what: str | None = Field(None, description="What they do.")
+    where: str | None = Field(None, description="Where.")
+    when: str | None = Field(None, description="When.")
+    how_often: str | None = Field(None, description="How often.")
+    with_whom: str | None = Field(None, description="With whom.")
+    notes: str | None = Field(None, description="Free notes.")
+
+
+class Rating(StrEnum):
+    """The BCW guide's scale for judging a candidate behaviour on one criterion."""
+
+    UNACCEPTABLE = "unacceptable"
+    UNPROMISING = "unpromising but worth considering"
+    PROMISING = "promising"
+    VERY_PROMISING = "very promising"
+
+
+class RatingModel(_Model):
+    """One judgement of a candidate behaviour: the rating and why."""
+
+    rating: Rating = Field(
+        description="unacceptable, unpromising but worth considering, promising, very promising."
+    )
+    note: str | None = Field(None, description="Why: the evidence or reasoning behind it.")
+
+
+class CandidateModel(_Model):
+    """A candidate target behaviour judged on the guide's four criteria (BCW step 2)."""
+
+    id: Slug = Field(description="Candidate id; may equal a behaviour id when it was selected.")
+    behaviour: Text = Field(description="The candidate behaviour, in one sentence.")
+    actor: str | None = Field(None, description="Whose behaviour it is.")
+    impact: RatingModel | None = Field(None, description="Likely impact of changing it.")
+    likelihood: RatingModel | None = Field(None, description="Likelihood that it can be changed.")
+    spillover: RatingModel | None = Field(
+        None, description="Likely spill-over to other behaviours."
+    )
+    measurement: RatingModel | None = Field(None, description="Ease of measuring it.")
+    notes: str | None = Field(None, description="Free notes.")
+
+
+class ProposedModel(_Model):
+    """An intervention the source's authors propose, kept to compare with combmap's plan."""
+
+    id: Slug = Field(description="Id, unique among proposed interventions.")
+    text: Text = Field(description="What the authors propose, in plain words.")
+    functions: list[str] = Field(
+        default_factory=list, description="Intervention functions it serves (the coder's)."
+    )
+    policies: list[str] = Field(
+        default_factory=list, description="Policy categories it uses (the coder's)."
+    )
+    behaviour: str | None = Field(None, description="The behaviour id it bears on.")
+    evidence: list[str] = Field(default_factory=list, description="Quotes it rests on.")
+    locator: str | None = Field(None, description="Where in the source.")
+    notes: str | None = Field(None, description="Free notes.")
+
+
+#: A BCIO class id as the HBCP ontology files print it.
+BCIO_PATTERN = r"^BCIO:[0-9]{6}$"
+BcioId = Annotated[str, StringConstraints(pattern=BCIO_PATTERN)]
+
+
+class SpecItem(StrEnum):
+    """TIDieR items a drafted intervention is specified by (Hoffmann et al. 2014, items 3–9)."""
+
+    WHAT_MATERIALS = "what_materials"
+    WHAT_PROCEDURES = "what_procedures"
+    WHO_PROVIDES = "who_provides"
+    HOW = "how"
+    WHERE = "where"
+    WHEN_HOW_MUCH = "when_how_much"
+    TAILORING = "tailoring"
+
+
+class SpecificationModel(_Model):
+    """A drafted intervention specified along the TIDieR items, with BCIO classes where they exist."""
+
+    what_materials: str | None = Field(None, description="TIDieR 3: materials used or given.")
+    what_procedures: str | None = Field(
+        None, description="TIDieR 4: procedures, activities, processes."
+    )
+    who_provides: str | None = Field(None, description="TIDieR 5: who delivers it, expertise.")
+    how: str | None = Field(
+        None, description="TIDieR 6: how it is delivered (the modes in options.delivery)."
+    )
+    where: str | None = Field(None, description="TIDieR 7: where it happens.")
+    when_how_much: str | None = Field(
+        None, description="TIDieR 8: when, how often, how long, how much."
+    )
+    tailoring: str | None = Field(None, description="TIDieR 9: what is personalised, and how.")
+    bcio: dict[SpecItem, list[BcioId]] = Field(
+        default_factory=dict,
+        description="BCIO classes per item (e.g. who_provides: [BCIO:010129]), as the HBCP "
+        "ontology files give them; modes of delivery come from options.delivery.",
+    )
+
+
 class GroupModel(_Model):
     """A stakeholder group."""
 
@@ -319,7 +428,9 @@ class BarrierModel(_Model):
 
     id: Slug = Field(description="Id, unique in the case.")
     text: Text = Field(description="What the barrier or enabler is, in plain words.")
-    kind: BarrierKind = Field(BarrierKind.BARRIER, description="barrier, enabler or both.")
+    kind: BarrierKind = Field(
+        BarrierKind.BARRIER, description="barrier, enabler, both, or outcome (never scored)."
+    )
     theme: str | None = Field(None, description="Theme shared by related entries.")
     tdf: list[str] = Field(default_factory=list, description="TDF domains: ids, labels, aliases.")
     comb: list[str] = Field(default_factory=list, description="COM-B components.")
@@ -328,6 +439,9 @@ class BarrierModel(_Model):
         None, ge=1, le=10_000_000, description="How many participants or sources raised it."
     )
     group: str | None = Field(None, description="Stakeholder group id.")
+    behaviour: str | None = Field(
+        None, description="The behaviour id it bears on (default: the only behaviour)."
+    )
     evidence: list[str] = Field(default_factory=list, description="Quotes it rests on.")
     locator: str | None = Field(None, description="Where in the source.")
     notes: str | None = Field(None, description="Free notes.")
@@ -357,6 +471,11 @@ class OptionsModel(_Model):
         description="Working titles for drafted interventions: intervention id (e.g. "
         "'int:knowledge') → title.",
     )
+    delivery: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Modes of delivery chosen for drafted interventions: intervention id → "
+        "mode ids or labels (BCW step 8).",
+    )
 
 
 class CaseFileModel(_Model):
@@ -365,7 +484,22 @@ class CaseFileModel(_Model):
     case: CaseInfoModel = Field(description="Case header.")
     behaviour: BehaviourModel = Field(description="Target behaviour.")
     groups: list[GroupModel] = Field(default_factory=list, description="Stakeholder groups.")
+    behaviours: list[TargetBehaviourModel] = Field(
+        default_factory=list,
+        description="Several target behaviours, each with its actor (omit for one behaviour).",
+    )
+    candidates: list[CandidateModel] = Field(
+        default_factory=list, description="Candidate behaviours judged for selection (step 2)."
+    )
     barriers: list[BarrierModel] = Field(description="Coded barriers and enablers.")
+    proposed: list[ProposedModel] = Field(
+        default_factory=list,
+        description="Interventions the source's authors propose, compared with the plan.",
+    )
+    specifications: dict[str, SpecificationModel] = Field(
+        default_factory=dict,
+        description="TIDieR specification of drafted interventions: intervention id → items.",
+    )
     options: OptionsModel = Field(default_factory=OptionsModel, description="Planning options.")
     assessment: dict[str, Any] | None = Field(
         None, description="Self-assessment answers and notes kept with the case."

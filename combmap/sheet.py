@@ -9,6 +9,7 @@ the same case back. The layout is in docs/case-format.md.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -45,11 +46,15 @@ BARRIER_COLUMNS = (
     "frequency",
     "weight",
     "group",
+    "behaviour",
     "theme",
     "evidence",
     "locator",
     "notes",
 )
+#: Case-sheet fields whose value is JSON: the structured parts of issue 16, kept whole like
+#: `assessment` (a workbook has no natural place for nested lists).
+JSON_FIELDS = ("behaviours", "candidates", "proposed", "specifications", "options.delivery")
 #: Columns that hold a list: one value per cell (repeat the column) or several split by ";".
 LIST_COLUMNS = ("tdf", "comb", "evidence")
 #: Other headings researchers use for the same columns (compared without case or spaces).
@@ -309,6 +314,19 @@ def _assemble(
                 if spot:
                     reader.problems.append(Issue(spot[0], spot[1], "column B", "the assessment is not valid JSON"))
             continue
+        if key in JSON_FIELDS and value:
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError:
+                if spot:
+                    reader.problems.append(Issue(spot[0], spot[1], "column B", f"{key} is not valid JSON"))
+                continue
+            head, _, tail = key.partition(".")
+            if tail:
+                document.setdefault(head, {})[tail] = parsed
+            else:
+                document[key] = parsed
+            continue
         if key not in CASE_FIELDS:
             if spot and key:
                 reader.problems.append(
@@ -346,6 +364,10 @@ def _assemble(
         if named:
             document["groups"] = [{"id": g, "label": g} for g in named]
     document["barriers"] = data.get("barriers", [])
+    named_behaviours = sorted({b["behaviour"] for b in document["barriers"] if b.get("behaviour")})
+    if named_behaviours and "behaviours" not in document:
+        # A barriers table alone names behaviours without specifying them: list each by its id.
+        document["behaviours"] = [{"id": n, "target": n, "actor": n} for n in named_behaviours]
     options = document.setdefault("options", {})
     if data.get("exclusions"):
         options["exclude"] = data["exclusions"]
@@ -387,6 +409,7 @@ def _barrier_rows(case: Case | None, ontology: Ontology, repeats: dict[str, int]
             "frequency": [str(b.frequency) if b.frequency is not None else ""],
             "weight": [_number(b.weight) if b.weight != 1.0 else ""],
             "group": [b.group or ""],
+            "behaviour": [b.behaviour or ""] if case and case.behaviours else [""],
             "theme": [b.theme or ""],
             "evidence": list(b.evidence),
             "locator": [b.locator or ""],
@@ -439,6 +462,22 @@ def _case_fields(case: Case | None) -> list[tuple[str, str]]:
         out.append((key, "" if value is None else (_number(value) if isinstance(value, float) else str(value))))
     if case.assessment is not None:
         out.append(("assessment", json.dumps(case.assessment, ensure_ascii=False, sort_keys=True)))
+    structured: dict[str, Any] = {
+        "behaviours": [b.model_dump(mode="json", exclude_none=True) for b in case.behaviours],
+        "candidates": [c.model_dump(mode="json", exclude_none=True) for c in case.candidates],
+        "proposed": [
+            {k: v for k, v in dataclasses.asdict(p).items() if v not in (None, ())}
+            for p in case.proposed
+        ],
+        "specifications": {
+            k: v.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+            for k, v in case.specifications
+        },
+        "options.delivery": {k: list(v) for k, v in case.delivery},
+    }
+    for key in JSON_FIELDS:
+        if structured[key]:
+            out.append((key, json.dumps(structured[key], ensure_ascii=False)))
     return out
 
 

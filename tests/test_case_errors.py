@@ -79,7 +79,7 @@ def test_good_case_loads(tiny: Ontology) -> None:
             (
                 13,
                 "barriers[0].frequncy",
-                "unknown key 'frequncy'; did you mean 'frequency'? (allowed: comb, evidence, frequency, group, id, kind, locator, notes, tdf, text, theme, weight)",
+                "unknown key 'frequncy'; did you mean 'frequency'? (allowed: behaviour, comb, evidence, frequency, group, id, kind, locator, notes, tdf, text, theme, weight)",
             ),
         ),
         (
@@ -88,7 +88,7 @@ def test_good_case_loads(tiny: Ontology) -> None:
             (
                 20,
                 "barriers[2].kind",
-                "input should be 'barrier', 'enabler' or 'both' (got 'helper')",
+                "input should be 'barrier', 'enabler', 'both' or 'outcome' (got 'helper')",
             ),
         ),
         (
@@ -97,7 +97,7 @@ def test_good_case_loads(tiny: Ontology) -> None:
             (
                 24,
                 "options.exclude[0].id",
-                "unknown function, policy or technique 'if:trainng'; did you mean 'if:training' (Training)?",
+                "unknown function, mode of delivery, policy or technique 'if:trainng'; did you mean 'if:training' (Training)?",
             ),
         ),
         (

@@ -133,6 +133,7 @@ def test_entity_record(entity_id: str) -> None:
         "bct": Kind.TECHNIQUE,
         "bctg": Kind.GROUP,
         "apease": Kind.CRITERION,
+        "mode": Kind.MODE,
     }
     assert expected[prefix] == entity.kind, f"{entity.id}: prefix does not match kind"
 

@@ -14,7 +14,15 @@ from typing import Any, NoReturn
 
 import typer
 
-from combmap.cli import assess, case, compare, diagram, ontology, plan  # noqa: F401  (registration)
+from combmap.cli import (  # noqa: F401  (registration)
+    assess,
+    behaviours,
+    case,
+    compare,
+    diagram,
+    ontology,
+    plan,
+)
 from combmap.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _report, app
 
 __all__ = ["app", "main"]

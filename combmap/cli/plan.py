@@ -37,6 +37,8 @@ class PlanFormat(StrEnum):
     JSON = "json"
     MARKDOWN = "markdown"
     YAML = "yaml"
+    #: The drafted interventions as a BCIO-annotated specification (issue 16).
+    BCIO_JSON = "bcio-json"
 
 # --- plan, explain, validate, schema ---------------------------------------------------------
 
@@ -46,7 +48,12 @@ def plan(
     case: Annotated[Path, typer.Argument(help="A case file (YAML).", show_default=False)],
     format: Annotated[
         PlanFormat | None,
-        typer.Option("--format", "-f", help="table (default on a terminal), json, markdown, yaml."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (default on a terminal), json, markdown, yaml, or bcio-json (the "
+            "drafted interventions' specification with BCIO ids).",
+        ),
     ] = None,
     top: Annotated[
         int, typer.Option("--top", min=1, max=93, help="Techniques kept overall and per function.")
@@ -98,6 +105,10 @@ def _default_format(output: Path | None) -> PlanFormat:
 def _render_plan(result: Plan, onto: Ontology, chosen: PlanFormat) -> str:
     if chosen == PlanFormat.JSON:
         return result.to_json()
+    if chosen == PlanFormat.BCIO_JSON:
+        from combmap.spec import bcio_json
+
+        return bcio_json(result, onto)
     from combmap import render
 
     if chosen == PlanFormat.YAML:

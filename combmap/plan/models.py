@@ -6,7 +6,9 @@ names the keys it rests on, so the JSON grows with the barriers, not barriers ×
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 #: Version of the plan's JSON shape; bump on any incompatible change.
 PLAN_SCHEMA = "combmap.plan/2"
@@ -16,6 +18,25 @@ COMPACT_ABOVE = 500
 
 class _Out(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
+
+
+class _Omitting(_Out):
+    """A model whose optional sections (issue 16) are left out of the JSON while unset.
+
+    The sections are compatible additions to `combmap.plan/2`: a plan of a case that uses
+    none of them keeps its bytes, and a reader that knows them finds them when present.
+    """
+
+    #: Fields written only when not None.
+    omit_unset: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in self.omit_unset:
+            if key in data and data[key] is None:
+                del data[key]
+        return data
 
 
 class SourceRef(_Out):
@@ -106,8 +127,10 @@ class DomainTechnique(_Out):
     links: list[str]
 
 
-class Chain(_Out):
+class Chain(_Omitting):
     """One barrier (or enabler) through the method: domains → components → functions → techniques."""
+
+    omit_unset: ClassVar[frozenset[str]] = frozenset({"behaviour"})
 
     id: str
     text: str
@@ -123,6 +146,7 @@ class Chain(_Out):
     other_techniques: list[DomainTechnique] = Field(default_factory=list)
     withheld: list[Withheld] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="Rules applied to its codes.")
+    behaviour: str | None = Field(None, description="The target behaviour it bears on.")
 
 
 class RankedFunction(_Out):
@@ -191,8 +215,33 @@ class InterventionPolicy(_Out):
     common: bool = Field(description="Serves every function of the intervention.")
 
 
-class Intervention(_Out):
+class DeliveryMode(_Out):
+    """A mode of delivery (BCW step 8), with its BCIO Mode of Delivery Ontology class."""
+
+    id: str
+    label: str
+    bcio: list[str] = Field(description="BCIO ids of the mode (xrefs).")
+    apease: str | None = None
+
+
+class BcioAnnotation(_Out):
+    """A BCIO class given for one TIDieR item of a specification."""
+
+    item: str = Field(description="The TIDieR item: who_provides, where, how, ...")
+    id: str = Field(description="BCIO id, as the case file gives it.")
+
+
+class Specification(_Out):
+    """A drafted intervention specified along the TIDieR items (Hoffmann et al. 2014)."""
+
+    items: dict[str, str] = Field(description="TIDieR item → the case file's text.")
+    bcio: list[BcioAnnotation] = Field(description="BCIO classes per item.")
+
+
+class Intervention(_Omitting):
     """A drafted intervention strategy, like a row of Baxter & Fancourt 2020 Table 2."""
+
+    omit_unset: ClassVar[frozenset[str]] = frozenset({"delivery", "specification"})
 
     id: str
     title: str
@@ -208,6 +257,12 @@ class Intervention(_Out):
     policies: list[InterventionPolicy]
     links: list[str] = Field(description="Keys of the links on its routes.")
     robustness: Robustness
+    delivery: list[DeliveryMode] | None = Field(
+        None, description="Modes of delivery the case file chose for it, after APEASE."
+    )
+    specification: Specification | None = Field(
+        None, description="Its TIDieR specification from the case file."
+    )
 
 
 class Excluded(_Out):
@@ -251,6 +306,65 @@ class Rule(_Out):
     own: bool = Field(description="True for a rule combmap adds (a tie-break, a cut-off).")
 
 
+class OutcomeEntry(_Out):
+    """An outcome or observed effect the case records: shown, never scored, no chain."""
+
+    id: str
+    text: str
+    group: str | None
+    behaviour: str | None
+    domains: list[str] = Field(description="TDF codes given, for the record (not scored).")
+    components: list[str] = Field(description="COM-B codes given, for the record.")
+
+
+class BehaviourPlan(_Out):
+    """One target behaviour's plan: the same numbers as a plan of its barriers alone."""
+
+    id: str
+    target: str
+    actor: str
+    specification: dict[str, str] = Field(description="who, what, where, when, ... as given.")
+    barriers: list[str]
+    enablers: list[str]
+    outcomes: list[str]
+    selected: list[str] = Field(description="Its candidate functions APEASE leaves in, by rank.")
+    functions: list[RankedFunction]
+    policies: list[RankedPolicy]
+    techniques: list[RankedTechnique]
+    interventions: list[Intervention]
+    priorities: Priorities
+    warnings: list[str]
+
+
+class SharedIntervention(_Out):
+    """A drafted intervention that serves several behaviours (the cross-behaviour summary)."""
+
+    id: str
+    title: str
+    behaviours: list[str] = Field(description="Behaviour ids it is drafted for, in case order.")
+    barriers: dict[str, list[str]] = Field(description="Behaviour id → its barriers it addresses.")
+    functions: list[str] = Field(description="Functions it has in every one of them.")
+
+
+class ProposedMatch(_Out):
+    """A function or policy category an author-proposed intervention uses, found in the plan or not."""
+
+    id: str
+    label: str
+    rank: int | None = Field(description="Its rank in the plan; null when the plan lacks it.")
+
+
+class ProposedComparison(_Out):
+    """An intervention the source's authors propose, compared with combmap's plan."""
+
+    id: str
+    text: str
+    behaviour: str | None
+    functions: list[ProposedMatch]
+    policies: list[ProposedMatch]
+    note: str = Field(description="The comparison in a sentence.")
+
+
 class Settings(_Out):
     """The options the plan depends on."""
 
@@ -259,8 +373,12 @@ class Settings(_Out):
     per_barrier: int
 
 
-class Plan(_Out):
+class Plan(_Omitting):
     """An intervention plan: per-barrier chains, drafted interventions, ranked options."""
+
+    omit_unset: ClassVar[frozenset[str]] = frozenset(
+        {"behaviours", "shared", "outcomes", "proposed", "delivery"}
+    )
 
     schema_: str = Field(PLAN_SCHEMA, alias="schema")
     case: dict[str, str]
@@ -280,6 +398,21 @@ class Plan(_Out):
     labels: dict[str, str] = Field(description="Label of every entity the plan names.")
     robustness: str = Field(description="What the unverified links change, in a sentence.")
     warnings: list[str]
+    behaviours: list[BehaviourPlan] | None = Field(
+        None, description="Per target behaviour, when the case defines several (issue 16)."
+    )
+    shared: list[SharedIntervention] | None = Field(
+        None, description="Drafted interventions that serve several behaviours."
+    )
+    outcomes: list[OutcomeEntry] | None = Field(
+        None, description="Outcomes and observed effects: shown, never scored."
+    )
+    proposed: list[ProposedComparison] | None = Field(
+        None, description="The source's own proposed interventions, compared with the plan."
+    )
+    delivery: list[DeliveryMode] | None = Field(
+        None, description="Candidate modes of delivery APEASE leaves in (BCW step 8)."
+    )
 
     model_config = ConfigDict(
         frozen=True, populate_by_name=True, defer_build=True, extra="forbid"

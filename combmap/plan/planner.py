@@ -15,30 +15,38 @@ from combmap.case import Barrier, Case
 from combmap.ontology import Link, Ontology, Profile, sort_key
 from combmap.plan.chains import Coding, Index, Offer, Path, Skeleton
 from combmap.plan.models import (
+    BcioAnnotation,
+    BehaviourPlan,
     Chain,
     ChainFunction,
     ChainTechnique,
+    DeliveryMode,
     DomainTechnique,
     Excluded,
     Intervention,
     InterventionPolicy,
     InterventionTechnique,
     LinkRef,
+    OutcomeEntry,
     Plan,
     Priorities,
     Priority,
+    ProposedComparison,
+    ProposedMatch,
     RankedFunction,
     RankedPolicy,
     RankedTechnique,
     Robustness,
     Route,
     Settings,
+    SharedIntervention,
     SourceRef,
+    Specification,
     Withheld,
 )
-from combmap.plan.rules import RULES
+from combmap.plan.rules import EXTRA_RULES, RULES
 from combmap.plan.selection import Selection, selection
-from combmap.schema import BarrierKind, Relation, Status
+from combmap.schema import BarrierKind, Kind, Relation, Status
 
 #: Techniques per barrier that count as offered for it (combmap's cut-off, stated in the plan).
 PER_BARRIER = 5
@@ -46,6 +54,13 @@ PER_BARRIER = 5
 INTERVENTION_TECHNIQUES = 5
 #: "Top" for the robustness of functions, policy categories and interventions.
 ROBUST_TOP = 3
+#: Modes of delivery listed first: face to face or at a distance, then who receives it.
+MODE_ORDER = {
+    m: i
+    for i, m in enumerate(
+        ("mode:face-to-face", "mode:distance", "mode:individual", "mode:pair", "mode:group")
+    )
+}
 #: The wheel's order (Michie, van Stralen & West 2011, Table 1): the stated tie-break.
 WHEEL = {
     f"if:{name}": i
@@ -330,7 +345,15 @@ def outcome(
 ) -> Outcome:
     """The numbers of a case's plan, without the explanations (aggregate's fast path)."""
     chosen = ontology.profile(profile or case.profile)
-    case = replace(case, barriers=tuple(sorted(case.barriers, key=lambda b: b.id)))
+    # Outcomes are not determinants: never scored, no chain (issue 16).
+    case = replace(
+        case,
+        barriers=tuple(
+            sorted(
+                (b for b in case.barriers if b.kind != BarrierKind.OUTCOME), key=lambda b: b.id
+            )
+        ),
+    )
     index = index_for(ontology, chosen, verified_only=verified_only)
     return Outcome(case, index, selection(case, ontology), per_barrier)
 
@@ -362,18 +385,22 @@ def make_plan(
     strict = outcome(
         case, ontology, profile=profile, per_barrier=per_barrier, verified_only=True
     )
-    return _Writer(main, strict, ontology, top).plan()
+    return _Writer(main, strict, ontology, top, case).plan()
 
 
 class _Writer:
     """Turns the numbers into the plan model, with routes, links and robustness notes."""
 
-    def __init__(self, main: Outcome, strict: Outcome, ontology: Ontology, top: int) -> None:
+    def __init__(
+        self, main: Outcome, strict: Outcome, ontology: Ontology, top: int, full: Case
+    ) -> None:
         self.main = main
         self.strict = strict
         self.onto = ontology
         self.top = top
         self.case = main.case
+        #: The case as given, outcomes included (`case` holds only what is scored).
+        self.full = full
         self.links: dict[str, LinkRef] = {}
         self.numbers: dict[Link, str] = {}
         self._chains: dict[
@@ -437,7 +464,22 @@ class _Writer:
             )
             for option, exclusion in main.chosen.excluded.items()
         ]
+        full = self.full
+        behaviours = self.behaviour_plans() if full.behaviours else None
+        used = [
+            ("behaviours", bool(full.behaviours)),
+            ("candidates", bool(full.candidates)),
+            ("outcomes", any(b.kind == BarrierKind.OUTCOME for b in full.barriers)),
+            ("delivery", bool(full.delivery)),
+            ("specification", bool(full.specifications)),
+            ("proposed", bool(full.proposed)),
+        ]
         return Plan(
+            behaviours=behaviours,
+            shared=self.shared(behaviours) if behaviours is not None else None,
+            outcomes=self.outcomes(),
+            proposed=self.proposed(functions, policies, behaviours) if full.proposed else None,
+            delivery=self.modes() if full.delivery or full.specifications else None,
             case={"id": self.case.id, "title": self.case.info.title},
             ontology=self.onto.version,
             profile=main.index.profile.name,
@@ -446,7 +488,7 @@ class _Writer:
                 top=self.top,
                 per_barrier=main.per_barrier,
             ),
-            rules=list(RULES),
+            rules=[*RULES, *(EXTRA_RULES[name] for name, on in used if on)],
             interventions=interventions,
             barriers=chains,
             selected=main.selected,
@@ -481,6 +523,7 @@ class _Writer:
             other_techniques=other,
             withheld=withheld,
             notes=list(skeleton.notes),
+            behaviour=barrier.behaviour,
         )
 
     def _chain_parts(
@@ -657,6 +700,170 @@ class _Writer:
             robustness=self.robustness(
                 item.id, item.rank, self.strict.interventions, ROBUST_TOP, route_links
             ),
+            delivery=self.delivery(intervention_id),
+            specification=self.specification(intervention_id),
+        )
+
+    # --- issue 16: behaviours, outcomes, proposed interventions, delivery, specification -----
+
+    def behaviour_plans(self) -> list[BehaviourPlan]:
+        """Each target behaviour planned on its own barriers, with the same `Outcome`."""
+        main = self.main
+        profile = main.index.profile.name
+        out = []
+        for target in self.full.behaviours:
+            sub = replace(
+                self.full, barriers=tuple(b for b in self.full.barriers if b.behaviour == target.id)
+            )
+            numbers = [
+                outcome(
+                    sub,
+                    self.onto,
+                    profile=profile,
+                    per_barrier=main.per_barrier,
+                    verified_only=strict,
+                )
+                for strict in (False, True)
+            ]
+            writer = _Writer(numbers[0], numbers[1], self.onto, self.top, sub)
+            writer.links, writer.numbers = self.links, self.numbers  # one link registry
+            scored = numbers[0]
+            addressed = {b for f in scored.functions for b in f.barriers}
+            spec = target.model_dump(exclude={"id", "target", "actor", "notes"}, exclude_none=True)
+            out.append(
+                BehaviourPlan(
+                    id=target.id,
+                    target=target.target,
+                    actor=target.actor,
+                    specification=spec,
+                    barriers=[b.id for b in scored.case.barriers if b.kind != BarrierKind.ENABLER],
+                    enablers=[b.id for b in scored.case.barriers if b.kind == BarrierKind.ENABLER],
+                    outcomes=sorted(b.id for b in sub.barriers if b.kind == BarrierKind.OUTCOME),
+                    selected=scored.selected,
+                    functions=[writer.function(f) for f in scored.functions],
+                    policies=[writer.policy(p) for p in scored.policies],
+                    techniques=[writer.technique(t) for t in scored.techniques[: self.top]],
+                    interventions=[writer.intervention(i) for i in scored.interventions],
+                    priorities=writer.priorities(),
+                    warnings=[
+                        f"barrier {b.id!r} is addressed by no selected intervention function"
+                        for b in scored.case.barriers
+                        if b.kind != BarrierKind.ENABLER and b.id not in addressed
+                    ],
+                )
+            )
+        return out
+
+    def shared(self, behaviours: list[BehaviourPlan]) -> list[SharedIntervention]:
+        """Drafted interventions that serve more than one behaviour, in the main plan's order."""
+        drafted: dict[str, list[tuple[str, Intervention]]] = defaultdict(list)
+        for plan in behaviours:
+            for item in plan.interventions:
+                drafted[item.id].append((plan.id, item))
+        order = {"int:" + i.id.split(":", 1)[-1]: n for n, i in enumerate(self.main.interventions)}
+        out = []
+        for intervention_id in sorted(drafted, key=lambda i: (order.get(i, 1 << 30), i)):
+            serving = drafted[intervention_id]
+            if len(serving) < 2:
+                continue
+            common = set.intersection(*(set(item.functions) for _, item in serving))
+            out.append(
+                SharedIntervention(
+                    id=intervention_id,
+                    title=serving[0][1].title,
+                    behaviours=[b for b, _ in serving],
+                    barriers={b: item.barriers for b, item in serving},
+                    functions=[f for f in serving[0][1].functions if f in common],
+                )
+            )
+        return out
+
+    def outcomes(self) -> list[OutcomeEntry] | None:
+        found = [b for b in self.full.barriers if b.kind == BarrierKind.OUTCOME]
+        if not found:
+            return None
+        return [
+            OutcomeEntry(
+                id=b.id,
+                text=b.text,
+                group=b.group,
+                behaviour=b.behaviour,
+                domains=list(b.domains),
+                components=list(b.components),
+            )
+            for b in sorted(found, key=lambda b: b.id)
+        ]
+
+    def proposed(
+        self,
+        functions: list[RankedFunction],
+        policies: list[RankedPolicy],
+        behaviours: list[BehaviourPlan] | None,
+    ) -> list[ProposedComparison]:
+        """The source's proposed interventions, each function and category looked up."""
+        by_behaviour = {b.id: b for b in behaviours or []}
+        out = []
+        for item in self.full.proposed:
+            scope = by_behaviour.get(item.behaviour or "")
+            ranked_f = {f.id: f.rank for f in (scope.functions if scope else functions)}
+            ranked_p = {p.id: p.rank for p in (scope.policies if scope else policies)}
+            f_matches = [ProposedMatch(id=f, label=self.label(f), rank=ranked_f.get(f))
+                for f in item.functions]
+            p_matches = [ProposedMatch(id=p, label=self.label(p), rank=ranked_p.get(p))
+                for p in item.policies]
+            missing = [m.label for m in f_matches + p_matches if m.rank is None]
+            coded = f_matches + p_matches
+            if not coded:
+                note = "not coded to functions or policy categories; nothing to compare"
+            elif not missing:
+                note = "the plan recommends every function and policy category it uses"
+            else:
+                note = "the plan does not recommend " + ", ".join(missing)
+            out.append(
+                ProposedComparison(
+                    id=item.id,
+                    text=item.text,
+                    behaviour=item.behaviour,
+                    functions=f_matches,
+                    policies=p_matches,
+                    note=note,
+                )
+            )
+        return out
+
+    def mode(self, mode_id: str) -> DeliveryMode:
+        entity = self.onto[mode_id]
+        return DeliveryMode(
+            id=mode_id,
+            label=entity.label,
+            bcio=[x for x in entity.xrefs if x.startswith("BCIO:")],
+            apease=self.main.chosen.mark(mode_id),
+        )
+
+    def modes(self) -> list[DeliveryMode]:
+        """Every mode of delivery APEASE leaves in: the guide's two distinctions first."""
+        found = [e.id for e in self.onto.of_kind(Kind.MODE) if self.main.chosen.allows(e.id)]
+        found.sort(key=lambda m: (MODE_ORDER.get(m, len(MODE_ORDER)), sort_key(m)))
+        return [self.mode(m) for m in found]
+
+    def delivery(self, intervention_id: str) -> list[DeliveryMode] | None:
+        chosen = dict(self.full.delivery).get(intervention_id)
+        if chosen is None:
+            return None
+        return [self.mode(m) for m in chosen if self.main.chosen.allows(m)]
+
+    def specification(self, intervention_id: str) -> Specification | None:
+        given = dict(self.full.specifications).get(intervention_id)
+        if given is None:
+            return None
+        items = given.model_dump(exclude={"bcio"}, exclude_none=True)
+        return Specification(
+            items=items,
+            bcio=[
+                BcioAnnotation(item=item.value, id=bcio)
+                for item, ids in given.bcio.items()
+                for bcio in ids
+            ],
         )
 
     def title(self, target: str, functions: list[str]) -> str:
@@ -746,6 +953,32 @@ class _Writer:
                     f"in profile {self.main.index.profile.name!r} (after APEASE)"
                 )
         known = {"int:" + code.split(":", 1)[-1] for code in self.main.groups}
+        for behaviour in self.full.behaviours:  # drafted for one behaviour only
+            sub = [b for b in self.case.barriers if b.behaviour == behaviour.id]
+            known.update(
+                "int:" + p.code.split(":", 1)[-1]
+                for b in sub
+                for paths in self.main.skeletons[b.id].routes.values()
+                for p in paths
+            )
+        for key, chosen in self.full.delivery:
+            if key not in known:
+                out.append(
+                    f"options.delivery names {key!r}, which this plan does not draft "
+                    f"(drafted: {', '.join(sorted(known)) or 'none'})"
+                )
+            for mode in chosen:
+                if not self.main.chosen.allows(mode):
+                    out.append(
+                        f"options.delivery chooses {mode!r} for {key!r}, but APEASE excludes "
+                        "it; it is left out"
+                    )
+        for key, _ in self.full.specifications:
+            if key not in known:
+                out.append(
+                    f"specifications names {key!r}, which this plan does not draft "
+                    f"(drafted: {', '.join(sorted(known)) or 'none'})"
+                )
         for intervention_id, _ in self.case.titles:
             if intervention_id not in known:
                 close = sorted(known)

@@ -118,3 +118,63 @@ RULES: tuple[Rule, ...] = (
         own=True,
     ),
 )
+
+#: Rules a plan states only when the case uses what they govern (issue 16), so the plans of
+#: cases that do not use them are unchanged.
+EXTRA_RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        Rule(
+            id="behaviours",
+            step="2–3 (select and specify the target behaviours)",
+            text="Each target behaviour is planned on its own barriers with the same rules as "
+            "the whole case (its functions, policy categories, techniques and drafted "
+            "interventions are those of a plan of its barriers alone); a drafted intervention "
+            f"drafted for several behaviours is listed once in the summary ({_GUIDE}).",
+            own=False,
+        ),
+        Rule(
+            id="candidates",
+            step="2 (select the target behaviour)",
+            text="Candidate behaviours are judged on likely impact, likelihood of change, "
+            "spill-over and ease of measurement, each unacceptable, unpromising but worth "
+            f"considering, promising or very promising ({_GUIDE}). combmap ranks them: a "
+            "candidate judged unacceptable on any criterion last; the rest by the sum of the "
+            "ratings (1 to 4, unjudged 0), then by the number of very promising ratings; equal "
+            "on both is a tie. The ranking is combmap's; the guide leaves the choice to the "
+            "team.",
+            own=True,
+        ),
+        Rule(
+            id="outcomes",
+            step="1 and 4 (behaviour, not outcome)",
+            text="An entry of kind 'outcome' is an outcome or observed effect of the behaviour, "
+            "not a determinant of it: it is listed, never scored, and has no chain.",
+            own=False,
+        ),
+        Rule(
+            id="delivery",
+            step="8 (mode of delivery)",
+            text="Modes of delivery are the BCIO Mode of Delivery Ontology classes (Marques et "
+            "al. 2021) the case file chooses for a drafted intervention; APEASE judges them like "
+            "any other option, and an excluded mode is never shown as chosen.",
+            own=False,
+        ),
+        Rule(
+            id="specification",
+            step="8 (specify the intervention)",
+            text="A drafted intervention is specified along the TIDieR items 3–9 (Hoffmann et al. "
+            "2014) as the case file gives them, with BCIO classes per item; combmap does not "
+            "compute them.",
+            own=False,
+        ),
+        Rule(
+            id="proposed",
+            step="combmap",
+            text="Interventions the source's authors propose are compared with the plan: each "
+            "function and policy category the coder gave them is looked up in the plan's "
+            "ranking.",
+            own=True,
+        ),
+    )
+}
