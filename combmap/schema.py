@@ -298,10 +298,9 @@ class CaseInfoModel(_Model):
     notes: str | None = Field(None, description="Free notes.")
 
 
-class BehaviourModel(_Model):
-    """The target behaviour, specified as the BCW's step 1 asks."""
+class _Specified(_Model):
+    """Who, what, where, when, how often, with whom: a behaviour specified (BCW step 3)."""
 
-    target: Text = Field(description="The behaviour to change, in one sentence.")
     who: str | None = Field(None, description="Who performs it.")
     what: str | None = Field(None, description="What they do.")
     where: str | None = Field(None, description="Where.")
@@ -310,18 +309,18 @@ class BehaviourModel(_Model):
     with_whom: str | None = Field(None, description="With whom.")
 
 
-class TargetBehaviourModel(_Model):
+class BehaviourModel(_Specified):
+    """The target behaviour, specified as the BCW's step 1 asks."""
+
+    target: Text = Field(description="The behaviour to change, in one sentence.")
+
+
+class TargetBehaviourModel(_Specified):
     """One of several target behaviours: whose behaviour it is and its specification (steps 2–3)."""
 
     id: Slug = Field(description="Behaviour id; barriers name it in 'behaviour'.")
     target: Text = Field(description="The behaviour, in one sentence.")
     actor: Text = Field(description="Whose behaviour it is (patients, professionals, ...).")
-    who: str | None = Field(None, description="Who performs it.")
-    what: str | None = Field(None, description="What they do.")
-    where: str | None = Field(None, description="Where.")
-    when: str | None = Field(None, description="When.")
-    how_often: str | None = Field(None, description="How often.")
-    with_whom: str | None = Field(None, description="With whom.")
     notes: str | None = Field(None, description="Free notes.")
 
 
