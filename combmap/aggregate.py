@@ -55,13 +55,16 @@ def expand_inputs(paths: Iterable[str | Path]) -> tuple[list[str], list[Issue]]:
     *.yml files; a path that does not exist but holds `*`, `?` or `[` is a glob (`**`
     allowed), useful when a shell would overflow its argument list. Anything else that does
     not exist is returned as an issue, so it can be reported and skipped like a bad file.
+    `-` is one case file read from standard input.
     """
     files: list[str] = []
     missing: list[Issue] = []
     for given in paths:
         text = str(given)
         path = Path(text)
-        if path.exists():
+        if text == "-":  # standard input: one case file
+            files.append(text)
+        elif path.exists():
             files.extend(_walk(text) if path.is_dir() else [text])
         elif has_magic(text):
             matches = sorted(glob(text, recursive=True))
@@ -229,16 +232,17 @@ class _Reader:
     def case_file(self, path: str, totals: Totals) -> bool:
         """Count one case file; False when it failed (recorded in `totals`)."""
         from combmap.case import case_from_document
-        from combmap.yamlio import parse_yaml, read_text
+        from combmap.yamlio import display_name, parse_yaml, read_text
 
         try:
-            doc = parse_yaml(read_text(Path(path), what="case file"), path)
+            doc = parse_yaml(read_text(Path(path), what="case file"), display_name(path))
             case = case_from_document(doc, self.ontology)
             totals.add(self.scorer.coverage(case, profile=self.profile))
         except CombmapError as error:
+            name = display_name(path)
             if self.strict:
-                totals.failure = (type(error).__name__, error.message, _issues(error, path))
-            totals.skip(_issues(error, path))
+                totals.failure = (type(error).__name__, error.message, _issues(error, name))
+            totals.skip(_issues(error, name))
             return False
         return True
 
@@ -342,11 +346,14 @@ def aggregate(
     totals = Totals()
     reader = _Reader(ontology, profile, strict)
     exports = [f for f in files if f.lower().endswith(".csv")]
-    cases = [f for f in files if not f.lower().endswith(".csv")]
+    cases = [f for f in files if not f.lower().endswith(".csv") and f != "-"]
     for export in exports:
         reader.csv_export(export, totals)
         if progress:
             progress(1)
+    if "-" in files:  # standard input is this process's, never a worker's
+        if not reader.case_file("-", totals) and strict:
+            totals.raise_failure()
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(cases) < PARALLEL_FROM:
         for path in cases:

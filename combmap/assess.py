@@ -38,7 +38,15 @@ from combmap.schema import (
     Section,
     validation_issues,
 )
-from combmap.yamlio import Document, decode_text, parse_yaml, read_bytes, read_text, write_atomic
+from combmap.yamlio import (
+    Document,
+    decode_text,
+    display_name,
+    parse_yaml,
+    read_bytes,
+    read_text,
+    write_atomic,
+)
 
 #: Format marker of the `assessment` key.
 FORMAT = "combmap.assessment/1"
@@ -563,7 +571,7 @@ def case_text(document: dict[str, Any], name: str) -> str:
     header = (
         "# A self-assessment made with `combmap assess`; the answers are kept under "
         "'assessment'.\n"
-        f"# To carry on or change answers: combmap assess --out {name}\n"
+        f"# To carry on or change answers: combmap assess -o {name}\n"
         f"# To see what could help:        combmap plan {name}\n"
     )
     return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
@@ -747,9 +755,17 @@ def read_answers(path: Path, ontology: Ontology) -> AnswerSet:
     """
     bank = question_bank(ontology)
     text = read_text(path, what="answers file")
-    if path.suffix.lower() == ".csv":
-        return _answers_from_csv(text, str(path), bank)
-    return _answers_from_yaml(parse_yaml(text, str(path)), bank)
+    name = display_name(path)
+    if path.suffix.lower() == ".csv" or (str(path) == "-" and _looks_like_csv(text)):
+        return _answers_from_csv(text, name, bank)
+    return _answers_from_yaml(parse_yaml(text, name), bank)
+
+
+def _looks_like_csv(text: str) -> bool:
+    """Whether answers piped in are the CSV layout: a header naming an id and an answer column."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    cells = {cell.strip().strip('"').casefold() for cell in header.split(",")}
+    return ":" not in header and len(cells) > 1 and "answer" in cells
 
 
 def _answers_from_yaml(doc: Document, bank: QuestionBank) -> AnswerSet:

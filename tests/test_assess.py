@@ -520,7 +520,7 @@ def test_nothing_piped_writes_nothing(
 def test_assess_needs_an_out_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "assess")
     assert code == 2
-    assert "combmap assess --out" in err
+    assert "combmap assess -o" in err
 
 
 # --- Merge ---------------------------------------------------------------------------------

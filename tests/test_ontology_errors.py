@@ -83,7 +83,7 @@ CASES = {
         "links.yaml",
         5,
         "status",
-        "input should be 'verified', 'secondary' or 'unverified' (got 'probably')",
+        "expected 'verified', 'secondary' or 'unverified' (got 'probably')",
     ),
     "wrong-link-type": (
         "links.yaml",

@@ -7,11 +7,12 @@ per command group; importing them registers their commands on `app`.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import NoReturn
 
-from combmap.cli import assess, case, compare, diagram, ontology, plan  # noqa: F401  (registration)
-from combmap.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _report, app
+from combmap.cli import assess, case, compare, diagram, ontology, plan, shell  # noqa: F401  (registration)
+from combmap.cli.common import COMPLETE_VAR, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _report, app
 
 __all__ = ["app", "main"]
 
@@ -21,6 +22,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    if COMPLETE_VAR in os.environ:  # the shell asks for completions: typer's own protocol
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
         # Standalone mode: typer handles --help, usage errors (exit 2) and Exit itself.
         app(args=args, prog_name="combmap")
