@@ -427,16 +427,19 @@ def _read_assessment(doc: Document, *, what: str) -> AssessmentModel:
             f"{doc.file} holds no self-assessment answers, so combmap cannot {what}; "
             "give the name of a file made by `combmap assess` (or a new file name)"
         )
-    try:
-        CaseFileModel.model_validate(data)
-        return _Holder.model_validate(data).assessment
-    except ValidationError as error:
-        issues = validation_issues(error, doc)
+    issues: list[Issue] = []
+    for model in (CaseFileModel, _Holder):  # both, so no problem waits for the next run
+        try:
+            model.model_validate(data)
+        except ValidationError as error:
+            issues += [i for i in validation_issues(error, doc) if i not in issues]
+    if issues:
         raise AssessmentError(
             f"{doc.file} cannot be read as a self-assessment ({len(issues)} problem"
             f"{'s' * (len(issues) != 1)})",
             issues,
-        ) from None
+        )
+    return _Holder.model_validate(data).assessment
 
 
 # --- From answers to a case -------------------------------------------------------------------
@@ -809,12 +812,17 @@ def _answers_from_yaml(doc: Document, bank: QuestionBank) -> AnswerSet:
     else:
         answers_at, raw, notes_raw = (), data, {}
     answers: dict[str, Answer] = {}
+    spelt: dict[str, str] = {}
     for key, value in raw.items():
         at = (*answers_at, key)
         found = question_id(str(key), bank)
         if found is None:
             issues.append(doc.issue(at, _unknown_question(str(key), bank)))
             continue
+        if found in spelt:
+            issues.append(doc.issue(at, f"{found!r} is answered twice (also as {spelt[found]!r})"))
+            continue
+        spelt[found] = str(key)
         try:
             answer = parse_answer(value, bank.scale)
         except AssessmentError as error:
