@@ -56,13 +56,16 @@ def expand_inputs(paths: Iterable[str | Path]) -> tuple[list[str], list[Issue]]:
     *.yml files; a path that does not exist but holds `*`, `?` or `[` is a glob (`**`
     allowed), useful when a shell would overflow its argument list. Anything else that does
     not exist is returned as an issue, so it can be reported and skipped like a bad file.
+    `-` is one case file read from standard input.
     """
     files: list[str] = []
     missing: list[Issue] = []
     for given in paths:
         text = str(given)
         path = Path(text)
-        if path.exists():
+        if text == "-":  # standard input: one case file
+            files.append(text)
+        elif path.exists():
             files.extend(_walk(text) if path.is_dir() else [text])
         elif has_magic(text):
             matches = sorted(glob(text, recursive=True))
@@ -272,16 +275,17 @@ class _Reader:
     def case_file(self, path: str, totals: Totals) -> bool:
         """Count one case file; False when it failed (recorded in `totals`)."""
         from combmap.case import case_from_document
-        from combmap.yamlio import parse_yaml, read_text
+        from combmap.yamlio import display_name, parse_yaml, read_text
 
         try:
-            doc = parse_yaml(read_text(Path(path), what="case file"), path)
+            doc = parse_yaml(read_text(Path(path), what="case file"), display_name(path))
             case = case_from_document(doc, self.ontology)
             totals.add(self.scorer.coverage(case, profile=self.profile))
         except CombmapError as error:
+            name = display_name(path)
             if self.strict:
-                totals.failure = (type(error).__name__, error.message, _issues(error, path))
-            totals.skip(_issues(error, path))
+                totals.failure = (type(error).__name__, error.message, _issues(error, name))
+            totals.skip(_issues(error, name))
             return False
         return True
 
@@ -503,13 +507,16 @@ def aggregate(
     totals = Totals()
     reader = _Reader(ontology, profile, strict)
     exports = [f for f in files if f.lower().endswith(".csv")]
-    cases = [f for f in files if not f.lower().endswith(".csv")]
+    cases = [f for f in files if not f.lower().endswith(".csv") and f != "-"]
     todo: list[_Unit] = []
     for export in exports:
         rows = reader.csv_export(export, totals)
         parts = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)] or [[]]
         for index, part in enumerate(parts):
             todo.append(_Unit([export], None, part, int(index == len(parts) - 1)))
+    if "-" in files:  # standard input is this process's, never a worker's
+        if not reader.case_file("-", totals) and strict:
+            totals.raise_failure()
     use_cache = caching.enabled() if cache is None else cache
     fingerprint = caching.key_of(ontology) if use_cache else None
     for unit in _units(cases, fingerprint, profile):

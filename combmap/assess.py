@@ -38,7 +38,15 @@ from combmap.schema import (
     Section,
     validation_issues,
 )
-from combmap.yamlio import Document, decode_text, parse_yaml, read_bytes, read_text, write_atomic
+from combmap.yamlio import (
+    Document,
+    decode_text,
+    display_name,
+    parse_yaml,
+    read_bytes,
+    read_text,
+    write_atomic,
+)
 
 #: Format marker of the `assessment` key.
 FORMAT = "combmap.assessment/1"
@@ -419,16 +427,19 @@ def _read_assessment(doc: Document, *, what: str) -> AssessmentModel:
             f"{doc.file} holds no self-assessment answers, so combmap cannot {what}; "
             "give the name of a file made by `combmap assess` (or a new file name)"
         )
-    try:
-        CaseFileModel.model_validate(data)
-        return _Holder.model_validate(data).assessment
-    except ValidationError as error:
-        issues = validation_issues(error, doc)
+    issues: list[Issue] = []
+    for model in (CaseFileModel, _Holder):  # both, so no problem waits for the next run
+        try:
+            model.model_validate(data)
+        except ValidationError as error:
+            issues += [i for i in validation_issues(error, doc) if i not in issues]
+    if issues:
         raise AssessmentError(
             f"{doc.file} cannot be read as a self-assessment ({len(issues)} problem"
             f"{'s' * (len(issues) != 1)})",
             issues,
-        ) from None
+        )
+    return _Holder.model_validate(data).assessment
 
 
 # --- From answers to a case -------------------------------------------------------------------
@@ -563,7 +574,7 @@ def case_text(document: dict[str, Any], name: str) -> str:
     header = (
         "# A self-assessment made with `combmap assess`; the answers are kept under "
         "'assessment'.\n"
-        f"# To carry on or change answers: combmap assess --out {name}\n"
+        f"# To carry on or change answers: combmap assess -o {name}\n"
         f"# To see what could help:        combmap plan {name}\n"
     )
     return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
@@ -747,9 +758,17 @@ def read_answers(path: Path, ontology: Ontology) -> AnswerSet:
     """
     bank = question_bank(ontology)
     text = read_text(path, what="answers file")
-    if path.suffix.lower() == ".csv":
-        return _answers_from_csv(text, str(path), bank)
-    return _answers_from_yaml(parse_yaml(text, str(path)), bank)
+    name = display_name(path)
+    if path.suffix.lower() == ".csv" or (str(path) == "-" and _looks_like_csv(text)):
+        return _answers_from_csv(text, name, bank)
+    return _answers_from_yaml(parse_yaml(text, name), bank)
+
+
+def _looks_like_csv(text: str) -> bool:
+    """Whether answers piped in are the CSV layout: a header naming an id and an answer column."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    cells = {cell.strip().strip('"').casefold() for cell in header.split(",")}
+    return ":" not in header and len(cells) > 1 and "answer" in cells
 
 
 def _answers_from_yaml(doc: Document, bank: QuestionBank) -> AnswerSet:
@@ -793,12 +812,17 @@ def _answers_from_yaml(doc: Document, bank: QuestionBank) -> AnswerSet:
     else:
         answers_at, raw, notes_raw = (), data, {}
     answers: dict[str, Answer] = {}
+    spelt: dict[str, str] = {}
     for key, value in raw.items():
         at = (*answers_at, key)
         found = question_id(str(key), bank)
         if found is None:
             issues.append(doc.issue(at, _unknown_question(str(key), bank)))
             continue
+        if found in spelt:
+            issues.append(doc.issue(at, f"{found!r} is answered twice (also as {spelt[found]!r})"))
+            continue
+        spelt[found] = str(key)
         try:
             answer = parse_answer(value, bank.scale)
         except AssessmentError as error:

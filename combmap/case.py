@@ -32,7 +32,7 @@ from combmap.schema import (
     TargetBehaviourModel,
     validation_issues,
 )
-from combmap.yamlio import Document, parse_yaml, paused_gc, read_text
+from combmap.yamlio import Document, display_name, parse_yaml, paused_gc, read_text
 
 #: Kinds an exclusion or APEASE judgement may name.
 OPTION_KINDS = (Kind.FUNCTION, Kind.POLICY, Kind.TECHNIQUE, Kind.MODE)
@@ -135,7 +135,7 @@ def load_case(path: Path | str, ontology: Ontology) -> Case:
         InputError: the file cannot be read or is not plain YAML.
     """
     path = Path(path)
-    doc = parse_yaml(read_text(path, what="case file"), str(path))
+    doc = parse_yaml(read_text(path, what="case file"), display_name(path))
     return case_from_document(doc, ontology)
 
 

@@ -637,6 +637,24 @@ def available_renderers() -> list[str]:
     return [name for name in RENDERERS if found[name]]
 
 
+#: The font of PDFs made in pure Python: DejaVu Sans, shipped in combmap/fonts. ReportLab's
+#: built-in Helvetica covers only Latin-1, so ŵ, ŷ (Welsh), Ł, ź (Polish) would be lost.
+PDF_FONT = "CombmapSans"
+
+
+def _register_pdf_font() -> None:
+    """Register the shipped DejaVu Sans (regular, bold) with svglib, once per process."""
+    from reportlab.pdfbase import pdfmetrics
+    from svglib.fonts import register_font
+
+    from combmap.resources import packaged_font
+
+    if PDF_FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    register_font(PDF_FONT, str(packaged_font("DejaVuSans.ttf")), rlgFontName=PDF_FONT)
+    register_font(PDF_FONT, str(packaged_font("DejaVuSans-Bold.ttf")), weight="bold", rlgFontName=f"{PDF_FONT}-Bold")
+
+
 def _svg_to_pdf(svg: bytes) -> bytes | None:
     """Convert SVG to PDF in pure Python with svglib + reportlab, if they are installed."""
     try:
@@ -648,6 +666,8 @@ def _svg_to_pdf(svg: bytes) -> bytes | None:
         return None
     import tempfile
 
+    _register_pdf_font()
+    svg = re.sub(rb'font-family="[^"]*"', b'font-family="' + PDF_FONT.encode() + b'"', svg)
     with tempfile.TemporaryDirectory(prefix="combmap-") as folder:
         source = Path(folder) / "diagram.svg"
         source.write_bytes(svg)

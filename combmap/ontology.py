@@ -565,6 +565,55 @@ def _lowest(*statuses: Status | None) -> Status | None:
     return max(given, key=STATUS_ORDER.index) if given else None
 
 
+@dataclass
+class _Renumbered(Document):
+    """A file less some entries, whose paths and lines still name each entry as in the file."""
+
+    original: Document | None = None
+    #: Per list key, the file's index of each entry left.
+    back: dict[str, list[int]] = field(default_factory=dict)
+
+    def _path(self, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+        if len(path) >= 2 and isinstance(path[1], int) and str(path[0]) in self.back:
+            return (path[0], self.back[str(path[0])][path[1]], *path[2:])
+        return path
+
+    def line(self, path: tuple[str | int, ...]) -> int | None:
+        """The line of `path` in the file."""
+        assert self.original is not None
+        return self.original.line(self._path(path))
+
+    def issue(self, path: tuple[str | int, ...], message: str) -> Issue:
+        """An Issue located as in the file."""
+        assert self.original is not None
+        return self.original.issue(self._path(path), message)
+
+
+def _without_failed(doc: Document, error: ValidationError) -> Document | None:
+    """The file less the entries and unknown top-level keys that failed validation.
+
+    The entries left are still checked (codes, duplicates, references) in the same run, and
+    located as in the file. None when a problem is not inside one entry.
+    """
+    data = doc.data
+    dropped: dict[str, set[int]] = {}
+    unknown: set[str] = set()
+    for item in error.errors():
+        loc = item["loc"]
+        if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(data.get(loc[0]), list):
+            dropped.setdefault(str(loc[0]), set()).add(loc[1])
+        elif len(loc) == 1 and item["type"] == "extra_forbidden":
+            unknown.add(str(loc[0]))
+        else:
+            return None
+    kept = {key: value for key, value in data.items() if key not in unknown}
+    back: dict[str, list[int]] = {}
+    for key, indexes in dropped.items():
+        back[key] = [i for i in range(len(data[key])) if i not in indexes]
+        kept[key] = [data[key][i] for i in back[key]]
+    return _Renumbered(doc.file, kept, {}, original=doc, back=back)
+
+
 @lru_cache(maxsize=65536)
 def sort_key(entity_id: str) -> tuple[Any, ...]:
     """Sort ids naturally, so bct:2.1 < bct:10.1 and bctg:2 < bctg:10 (cached: ids repeat)."""
@@ -602,6 +651,8 @@ class _Builder:
     questions: dict[str, tuple[QuestionModel, _Where]] = field(default_factory=dict)
     scale: tuple[ScaleModel, _Where] | None = None
     questions_doc: Document | None = None
+    #: Ids of entries left out because their own definition has problems (reported there).
+    broken: set[str] = field(default_factory=set)
 
     def add_dir(self, directory: Path, *, overlay: bool) -> None:
         if not directory.exists():
@@ -613,7 +664,11 @@ class _Builder:
             raise InputError(f"{directory} holds no YAML files; expected an ontology directory")
         named = False
         for path in files:
-            doc = read_yaml(path, what="ontology file")
+            try:
+                doc = read_yaml(path, what="ontology file")
+            except InputError as error:  # read the other files too: every problem in one run
+                self.issues.extend(error.issues or [Issue(str(path), None, "", error.message)])
+                continue
             if path.name == "manifest.yaml" and path.parent == directory:
                 self._add_manifest(doc, overlay=overlay)
                 named = named or overlay
@@ -641,7 +696,7 @@ class _Builder:
         if model.default_profile and not overlay:
             self.default_profile = model.default_profile
 
-    def _add_file(self, doc: Document, *, overlay: bool) -> None:
+    def _add_file(self, doc: Document, *, overlay: bool, salvage: bool = True) -> None:
         data = doc.data
         if not isinstance(data, dict):
             self.issues.append(
@@ -669,7 +724,22 @@ class _Builder:
                     )
                 )
         except ValidationError as error:
+            if not salvage:
+                return  # the salvaged part still fails: its problems are reported already
             self.issues.extend(validation_issues(error, doc))
+            rest = _without_failed(doc, error)
+            if rest is not None:  # check the good entries too: codes, duplicates, references
+                for item in error.errors():
+                    self._note_broken(data, item["loc"])
+                self._add_file(rest, overlay=overlay, salvage=False)
+
+    def _note_broken(self, data: dict[str, Any], loc: tuple[Any, ...]) -> None:
+        """Remember the id of an entry left out for its problems: uses of it are not 'unknown'."""
+        if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(data.get(loc[0]), list):
+            entry = data[loc[0]][loc[1]]
+            key = entry.get("id", entry.get("key")) if isinstance(entry, dict) else None
+            if isinstance(key, str):
+                self.broken.add(key)
 
     def _add_entities(self, model: EntityFileModel, doc: Document, *, overlay: bool) -> None:
         for index, entity in enumerate(model.entities):
@@ -873,7 +943,10 @@ class _Builder:
         )
 
     def _check_ref(self, ref: str, where: _Where, *path: str | int) -> None:
-        if ref not in self.references:
+        if ref in self.broken:
+            message = f"reference {ref!r} cannot be used: its own entry has problems (listed with it)"
+            self.issues.append(where.issue(message, *path))
+        elif ref not in self.references:
             close = get_close_matches(ref, list(self.references), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             self.issues.append(where.issue(f"unknown reference {ref!r}{hint}", *path))
@@ -954,8 +1027,9 @@ class _Builder:
                 )
             )
 
-    @staticmethod
-    def _dangling(target: str, out: Mapping[str, Entity], kind: Kind | None) -> str:
+    def _dangling(self, target: str, out: Mapping[str, Entity], kind: Kind | None) -> str:
+        if target in self.broken:
+            return f"{target!r} cannot be used: its own entry has problems (listed with it)"
         candidates = [i for i, e in out.items() if kind is None or e.kind == kind]
         close = get_close_matches(target, candidates, n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]!r}?" if close else ""

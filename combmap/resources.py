@@ -36,3 +36,11 @@ def example_case(name: str) -> Path:
     if beside.is_file():
         return beside
     raise OntologyError(f"the example case {name} is missing; reinstall combmap")
+
+
+def packaged_font(name: str) -> Path:
+    """Return the path of a font shipped in `combmap/fonts` (DejaVu Sans; see its LICENCE.txt)."""
+    path = Path(str(resources.files("combmap"))) / "fonts" / name
+    if not path.is_file():
+        raise OntologyError(f"the font {name} is missing; reinstall combmap")
+    return path

@@ -629,8 +629,55 @@ def validation_issues(error: ValidationError, doc: Document) -> list[Issue]:
                 )
             )
             continue
-        issues.append(doc.issue(path, f"{item['msg'].lower()} (got {shown})"))
+        issues.append(doc.issue(path, f"{_plain_message(kind, item)} (got {shown})"))
     return issues
+
+
+#: pydantic's error types, reworded: what a value must be, in the words of a case file.
+_PLAIN = {
+    "string_type": "expected text",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "date_type": "expected a date, e.g. 2024-03-01",
+    "date_parsing": "expected a date, e.g. 2024-03-01",
+    "date_from_datetime_parsing": "expected a date, e.g. 2024-03-01",
+    "url_parsing": "expected a web address, e.g. https://example.org",
+    "url_scheme": "expected a web address starting http:// or https://",
+}
+
+
+def _plain_message(kind: str, item: Any) -> str:
+    """One pydantic error in plain words: no "Value error," or "Input should be" (issue 15)."""
+    ctx = item.get("ctx") or {}
+    if kind in _PLAIN:
+        return _PLAIN[kind]
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        return str(ctx["error"])
+    if kind in ("enum", "literal_error") and "expected" in ctx:
+        return f"expected {ctx['expected']}"
+    if kind == "string_too_short":
+        least = ctx.get("min_length", 1)
+        return "must not be empty" if least == 1 else f"must be at least {least} characters long"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters long"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item{'s' * (ctx.get('min_length') != 1)}"
+    if kind == "too_long":
+        return f"takes at most {ctx.get('max_length')} items"
+    bounds = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "greater than"),
+              "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
+    if kind in bounds and bounds[kind][0] in ctx:
+        key, words = bounds[kind]
+        limit = ctx[key]
+        return f"must be {words} {limit:g}" if isinstance(limit, int | float) else f"must be {words} {limit}"
+    message = re.sub(r"^(Value error|Assertion failed), ", "", str(item["msg"]))
+    message = re.sub(r"^Input should be\b", "must be", message)
+    return message[:1].lower() + message[1:]
 
 
 _PATTERN_HELP = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,13 +245,18 @@ def read_bytes(path: Path, *, what: str = "file", limit: int | None = None) -> b
     """Read at most `limit` bytes of a file, pipe or device; refuse anything longer.
 
     The limit is enforced while reading, not from `stat`, so a pipe, `/dev/stdin` or
-    `/dev/zero` cannot make combmap read (or hold) more than `limit` + 1 bytes.
+    `/dev/zero` cannot make combmap read (or hold) more than `limit` + 1 bytes. The path `-`
+    is standard input.
     """
     name = str(path)
     limit = MAX_BYTES if limit is None else limit
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(limit + 1)
+        if name == "-":
+            raw = sys.stdin.buffer.read(limit + 1)
+            name = STDIN
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(limit + 1)
     except FileNotFoundError:
         raise InputError(f"{name} does not exist") from None
     except IsADirectoryError:
@@ -266,9 +272,17 @@ def read_bytes(path: Path, *, what: str = "file", limit: int | None = None) -> b
 
 def read_text(path: Path, *, what: str = "file") -> str:
     """Read a text file (UTF-8, or UTF-16 with its byte-order mark), with clear errors."""
-    name = str(path)
     raw = read_bytes(path, what=what)
-    return decode_text(raw, name)
+    return decode_text(raw, display_name(path))
+
+
+#: How standard input (the path `-`) is named in messages.
+STDIN = "<stdin>"
+
+
+def display_name(path: Path | str) -> str:
+    """The name of an input in messages: `<stdin>` for `-`, else the path as given."""
+    return STDIN if str(path) == "-" else str(path)
 
 
 def decode_text(raw: bytes, name: str) -> str:
@@ -292,8 +306,8 @@ def decode_text(raw: bytes, name: str) -> str:
 
 
 def read_yaml(path: Path, *, what: str = "YAML file") -> Document:
-    """Read and parse one YAML file."""
-    return parse_yaml(read_text(path, what=what), str(path))
+    """Read and parse one YAML file (`-`: standard input)."""
+    return parse_yaml(read_text(path, what=what), display_name(path))
 
 
 def iter_yaml_files(directory: Path) -> Iterator[Path]:

@@ -520,7 +520,7 @@ def test_nothing_piped_writes_nothing(
 def test_assess_needs_an_out_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "assess")
     assert code == 2
-    assert "combmap assess --out" in err
+    assert "combmap assess -o" in err
 
 
 # --- Merge ---------------------------------------------------------------------------------
@@ -744,3 +744,27 @@ def test_fixture_cases_are_current(onto: Ontology, tmp_path: Path) -> None:
             encoding="utf-8"
         )
         case_from_document(parse_yaml(session.path.read_text(encoding="utf-8"), "x"), onto)
+
+
+def test_answer_files_report_every_problem_in_one_run(tmp_path: Path, onto: Ontology) -> None:
+    """Issue 15 item 7: a case-part problem does not hide an answers-part problem, and one
+    question answered under two spellings is reported with the others."""
+    from combmap.assess import read_answers
+    from combmap.errors import AssessmentError
+
+    saved = (ASSESS / "sam.yaml").read_text()
+    broken = saved.replace("  coded_by:", "  coded_bye:", 1).replace("      q-know-needs: 4", "      q-know-needs: {x: 1}", 1)
+    (tmp_path / "sam.yaml").write_text(broken)
+    with pytest.raises(AssessmentError) as caught:
+        read_answers(tmp_path / "sam.yaml", onto)
+    paths = [i.path for i in caught.value.issues]
+    assert any(p.endswith("coded_bye") for p in paths) and any("q-know-needs" in p for p in paths), paths
+    lines = [i.line or 0 for i in caught.value.issues]
+    assert lines == sorted(lines)
+    (tmp_path / "answers.yaml").write_text("answers:\n  q-know-duties: 2\n  q_know_duties: 4\n  q-nope: 3\n")
+    with pytest.raises(AssessmentError) as caught:
+        read_answers(tmp_path / "answers.yaml", onto)
+    assert [(i.line, i.message.split(" (")[0].split(";")[0]) for i in caught.value.issues] == [
+        (3, "'q-know-duties' is answered twice"),
+        (4, caught.value.issues[1].message.split(" (")[0].split(";")[0]),
+    ]

@@ -99,7 +99,7 @@ def test_killed_session_resumes_with_every_answer(tmp_path: Path, onto: Ontology
     child.expect("Your answer: ")
     child.sendline("q")
     child.expect(words("Saved. You have answered 6 of 33 questions"))
-    child.expect("To carry on later, run:  combmap assess --out org.yaml")
+    child.expect("To carry on later, run:  combmap assess -o org.yaml")
     assert finish(child) == 0
     answers = stored(tmp_path)
     assert answers == {**dict(zip(ids, [4, 2, 5, 1, "dont-know"], strict=False)), ids[5]: 5}

@@ -70,7 +70,7 @@ def test_good_case_loads(tiny: Ontology) -> None:
             (
                 13,
                 "barriers[0].frequency",
-                "input should be a valid integer, unable to parse string as an integer (got 'many')",
+                "expected a whole number (got 'many')",
             ),
         ),
         (
@@ -88,7 +88,7 @@ def test_good_case_loads(tiny: Ontology) -> None:
             (
                 20,
                 "barriers[2].kind",
-                "input should be 'barrier', 'enabler', 'both' or 'outcome' (got 'helper')",
+                "expected 'barrier', 'enabler', 'both' or 'outcome' (got 'helper')",
             ),
         ),
         (

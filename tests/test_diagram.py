@@ -394,3 +394,27 @@ def test_long_mermaid_is_replaced_by_the_summary(baxter: Plan, onto: Ontology) -
     assert replaced and text.startswith("flowchart LR") and "summary_note" in text and "longer" in text
     same, replaced = dg.mermaid_or_summary("flowchart LR\n", model)
     assert not replaced and same == "flowchart LR\n"
+
+
+def test_pure_pdf_draws_latin_extended_in_the_shipped_font(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 15 item 9: Welsh and Polish letters survive the pure-Python PDF (not Helvetica's
+    Latin-1), drawn in the DejaVu Sans that ships in the package."""
+    pytest.importorskip("svglib")
+    pypdf = pytest.importorskip("pypdf")
+    words = "Tŷ Dŵr, Łódź and źródło"
+    case = tmp_path / "welsh.yaml"
+    case.write_text(
+        f'case: {{id: welsh, title: "{words}"}}\nbehaviour: {{target: Run sessions}}\n'
+        f'barriers:\n  - {{id: b1, text: "Dŵr a thŷ; Łódź źle", tdf: [tdf:knowledge]}}\n',
+        encoding="utf-8",
+    )
+    target = tmp_path / "welsh.pdf"
+    code, _, err = run(capsys, "diagram", str(case), "-o", str(target), "--renderer", "pure")
+    assert code == 0, err
+    reader = pypdf.PdfReader(target)
+    text = reader.pages[0].extract_text()
+    assert words in text and "Dŵr a thŷ; Łódź źle" in text
+    fonts = {str(font.get_object()["/BaseFont"]).split("+")[-1] for font in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert {"DejaVuSans", "DejaVuSans-Bold"} <= fonts

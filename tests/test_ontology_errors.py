@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from combmap import OntologyError, load_ontology
@@ -83,7 +85,7 @@ CASES = {
         "links.yaml",
         5,
         "status",
-        "input should be 'verified', 'secondary' or 'unverified' (got 'probably')",
+        "expected 'verified', 'secondary' or 'unverified' (got 'probably')",
     ),
     "wrong-link-type": (
         "links.yaml",
@@ -111,7 +113,7 @@ def test_defect_gives_one_located_message(defect: str) -> None:
 
 
 def test_bad_yaml_names_file_and_line() -> None:
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(OntologyError) as caught:
         load_ontology(BROKEN / "bad-yaml", base=TINY)
     [issue] = caught.value.issues
     assert issue.file == str(BROKEN / "bad-yaml" / "bct.yaml")
@@ -160,3 +162,50 @@ def test_walkthrough_overlay_adds_a_technique_and_a_sourced_link() -> None:
     [link] = list(onto.links_of("bcto:007077"))
     assert (link.source, link.ref, link.status.value) == ("if:persuasion", "ourteam2026", "unverified")
     assert link in onto.profile("bcw2014").links
+
+
+def test_an_overlay_reports_every_problem_in_one_run(tmp_path: Path) -> None:
+    """Issue 15 item 7: YAML, schema, codes, duplicates and references at once, by file and line.
+
+    An entry with a schema problem is left out and the rest of its file is still checked; a use
+    of the left-out entry says so instead of calling its id unknown.
+    """
+    (tmp_path / "a.yaml").write_text(
+        "kind: technique\nentities:\n"
+        "  - {id: bct:9.9, lable: Typo, label: Broken, definition: D., parent: bctg:4, ref: src}\n"
+        "  - {id: bct:9.8, label: Bad parent, definition: D., parent: bctg:44, ref: src}\n"
+    )
+    (tmp_path / "b.yaml").write_text("kind: technique\nentities: [ {id: x\n")
+    (tmp_path / "dup.yaml").write_text(
+        "kind: component\nentities:\n  - {id: comb:capability, label: Again, definition: D., ref: src}\n"
+    )
+    (tmp_path / "links.yaml").write_text(
+        "set: extra\nrelation: component-function\ntitle: Extra\nref: srcc\nstatus: verified\n"
+        "profiles: [main]\nlinks:\n  - {from: comb:psychological-capability, to: if:educaton}\n"
+    )
+    with pytest.raises(OntologyError) as caught:
+        load_ontology(tmp_path, base=TINY)
+    got = [(Path(i.file).name, i.line, i.path, i.message.split(";")[0].split(":")[0]) for i in caught.value.issues]
+    assert got == [
+        ("a.yaml", 3, "entities[0].lable", "unknown key 'lable'"),
+        ("a.yaml", 4, "entities[1].parent", "unknown id 'bctg"),
+        ("b.yaml", 3, "", "not valid YAML"),
+        ("dup.yaml", 3, "entities[0].id", "duplicate id 'comb"),
+        ("links.yaml", 4, "ref", "unknown reference 'srcc'"),
+        ("links.yaml", 8, "links[0].to", "unknown id 'if"),
+    ]
+
+
+def test_a_use_of_a_broken_entry_is_not_called_unknown(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "kind: function\nentities:\n  - {id: if:extra, lable: Typo, label: Extra, definition: D., ref: src}\n"
+    )
+    (tmp_path / "links.yaml").write_text(
+        "set: extra\nrelation: component-function\ntitle: Extra\nref: src\nstatus: verified\n"
+        "profiles: [main]\nlinks:\n  - {from: comb:psychological-capability, to: if:extra}\n"
+    )
+    with pytest.raises(OntologyError) as caught:
+        load_ontology(tmp_path, base=TINY)
+    messages = [i.message for i in caught.value.issues]
+    assert len(messages) == 2 and "unknown key 'lable'" in messages[0]
+    assert messages[1] == "'if:extra' cannot be used: its own entry has problems (listed with it)"

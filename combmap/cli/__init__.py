@@ -8,6 +8,7 @@ per command group; importing them registers their commands on `app`.
 from __future__ import annotations
 
 import copy
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -22,8 +23,9 @@ from combmap.cli import (  # noqa: F401  (registration)
     diagram,
     ontology,
     plan,
+    shell,
 )
-from combmap.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _report, app
+from combmap.cli.common import COMPLETE_VAR, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _report, app
 
 __all__ = ["app", "main"]
 
@@ -88,9 +90,14 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    completing = COMPLETE_VAR in os.environ
+    if completing:  # the shell asks for completions: typer's own protocol, on the full app
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
         # Standalone mode: typer handles --help, usage errors (exit 2) and Exit itself.
-        _trimmed(app, args)(args=args, prog_name="combmap")
+        (app if completing else _trimmed(app, args))(args=args, prog_name="combmap")
     except CombmapError as error:
         if debug:
             raise

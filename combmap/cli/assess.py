@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from combmap.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
+    OldOutOption,
     OntologyOption,
     OutputOption,
+    _by_suffix,
     _emit,
     _note,
     _ontology,
@@ -32,6 +34,11 @@ assess_app = typer.Typer(context_settings={"help_option_names": ["-h", "--help"]
 app.add_typer(assess_app, name="assess")
 
 
+#: What a file name ending writes, for `-o` of merge and export-questions.
+_CASE_SUFFIXES = {".yaml": "yaml", ".yml": "yaml"}
+_QUESTION_SUFFIXES = {".csv": "csv", ".txt": "txt"}
+
+
 class QuestionFormat(StrEnum):
     """Formats of `combmap assess export-questions`."""
 
@@ -43,40 +50,43 @@ class QuestionFormat(StrEnum):
 @assess_app.callback(invoke_without_command=True)
 def assess(
     ctx: typer.Context,
-    out: Annotated[
+    output: Annotated[
         Path | None,
         typer.Option(
-            "--out",
+            "--output",
             "-o",
+            metavar="FILE",
             help="The file that keeps your answers. Run the same command again to carry on.",
         ),
     ] = None,
-    org: Annotated[str | None, typer.Option("--org", help="Your organisation's name.")] = None,
+    org: Annotated[str | None, typer.Option("--org", metavar="NAME", help="Your organisation's name.")] = None,
     respondent: Annotated[
-        str | None, typer.Option("--respondent", help="Your name (optional).")
+        str | None, typer.Option("--respondent", metavar="NAME", help="Your name (optional).")
     ] = None,
     behaviour: Annotated[
         str | None,
-        typer.Option("--behaviour", help="What your organisation wants to do, in one sentence."),
+        typer.Option("--behaviour", metavar="TEXT", help="What your organisation wants to do, in one sentence."),
     ] = None,
     answers: Annotated[
         Path | None,
-        typer.Option("--answers", help="Take the answers from a file (YAML or CSV); ask nothing."),
+        typer.Option("--answers", metavar="FILE", help="Take the answers from a file (YAML or CSV; '-' for stdin); ask nothing."),
     ] = None,
     ontology: OntologyOption = None,
+    old_out: OldOutOption = None,
 ) -> None:
     """Answer questions about your organisation and get a case file to plan from.
 
     Your answers are saved after every question; run the same command again to carry on.
     Answers can also come from a file (--answers) or, one per line, from a pipe.
 
-    Example: combmap assess --out my-org.yaml --org "Riverside Arts"
+    Example: combmap assess -o my-org.yaml --org "Riverside Arts"
     """
     if ctx.invoked_subcommand is not None:
         return
-    if out is None:
-        _note("Tell combmap where to keep your answers, for example:")
-        _note("  combmap assess --out my-organisation.yaml")
+    out = output or old_out
+    if out is None or str(out) == "-":
+        _note("Tell combmap which file keeps your answers (not '-': it is read and saved again), for example:")
+        _note("  combmap assess -o my-organisation.yaml")
         raise typer.Exit(EXIT_USAGE)
     from combmap import assess as lib
     from combmap.lock import hold
@@ -106,7 +116,7 @@ def assess(
 def _resume_command(out: Path, overlays: list[Path] | None) -> str:
     import shlex
 
-    parts = ["combmap", "assess", "--out", str(out)]
+    parts = ["combmap", "assess", "-o", str(out)]
     for overlay in overlays or []:
         parts += ["--ontology", str(overlay)]
     return shlex.join(parts)
@@ -588,18 +598,19 @@ def _bar(value: float, peak: float, *, left: bool) -> str:
 def assess_merge(
     files: Annotated[
         list[Path],
-        typer.Argument(help="Self-assessment files, one per person.", show_default=False),
+        typer.Argument(metavar="FILE", help="Self-assessment files, one per person.", show_default=False),
     ],
     output: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            "--output", "--out", "-o", help="The merged case file to write.", show_default=False
+            "--output", "-o", metavar="FILE", help="The merged case file to write (.yaml); '-' for stdout. Required.", show_default=False
         ),
-    ],
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an output that holds other answers.")
     ] = False,
     ontology: OntologyOption = None,
+    old_out: OldOutOption = None,
 ) -> None:
     """Combine several people's self-assessments into one case; disagreements are marked.
 
@@ -611,8 +622,13 @@ def assess_merge(
     from combmap.output import write_output
     from combmap.yamlio import parse_yaml
 
+    output = output or old_out
+    if output is None:
+        raise typer.BadParameter("give the merged case file with -o FILE (or -o - for stdout)")
+    _by_suffix(output, _CASE_SUFFIXES, "yaml", "merged case", option=False)
     onto = _ontology(ontology)
-    lib.check_merge_target(output, files, force=force)
+    if str(output) != "-":
+        lib.check_merge_target(output, files, force=force)
     document, warnings = lib.merge(files, onto, out=output)
     for warning in warnings:
         _note(f"warning: {warning}")
@@ -624,6 +640,9 @@ def assess_merge(
         _note(
             "warning: no answer leans either way, so the merged case has nothing to plan from yet"
         )
+    if str(output) == "-":
+        _emit(text, output)
+        return
     with hold(output):
         lib.check_merge_target(output, files, force=force)  # again: it may have changed
         write_output(output, text, replace_answers=True)
@@ -637,13 +656,15 @@ def assess_merge(
 @assess_app.command("export-questions")
 def assess_export_questions(
     format: Annotated[
-        QuestionFormat,
+        QuestionFormat | None,
         typer.Option(
             "--format",
             "-f",
-            help="csv (a plain data dictionary), redcap (a REDCap data dictionary) or qualtrics (Advanced Format TXT).",
+            metavar="FORMAT",
+            help="csv (a plain data dictionary), redcap (a REDCap data dictionary) or qualtrics (Advanced Format TXT); default from the -o suffix, else csv.",
+            show_default=False,
         ),
-    ] = QuestionFormat.CSV,
+    ] = None,
     output: OutputOption = None,
     ontology: OntologyOption = None,
 ) -> None:
@@ -654,35 +675,42 @@ def assess_export_questions(
     from combmap import assess as lib
     from combmap import survey
 
+    chosen = _question_format(format, output)
     bank = lib.question_bank(_ontology(ontology))
-    _emit(
-        survey.export_questions(bank, format.value), output)
+    _emit(survey.export_questions(bank, chosen), output)
+
+
+def _question_format(given: QuestionFormat | None, output: Path | None) -> Literal["csv", "redcap", "qualtrics"]:
+    """The format asked for, else the -o suffix's (.csv plain, .txt Qualtrics); others are refused."""
+    if given is not None:
+        return given.value
+    return "qualtrics" if _by_suffix(output, _QUESTION_SUFFIXES, "csv", "questions") == "txt" else "csv"
 
 
 @assess_app.command("import")
 def assess_import(
     survey: Annotated[
-        Path, typer.Argument(help="A survey export (CSV): one row per person.", show_default=False)
+        Path, typer.Argument(metavar="FILE", help="A survey export (CSV or .xlsx): one row per person; '-' for stdin.", show_default=False)
     ],
-    out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for the case files.")] = Path(
-        "."
-    ),
+    output_dir: Annotated[Path | None, typer.Option("--output-dir", metavar="DIR", help="Folder for the case files (default: here).", show_default=False)] = None,
     behaviour: Annotated[
         str | None,
-        typer.Option("--behaviour", help="The behaviour, when the survey did not ask it."),
+        typer.Option("--behaviour", metavar="TEXT", help="The behaviour, when the survey did not ask it."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace case files that already exist.")
     ] = False,
     ontology: OntologyOption = None,
+    old_out_dir: Annotated[Path | None, typer.Option("--out-dir", hidden=True, help="Old spelling of --output-dir.")] = None,
 ) -> None:
     """Make one case file per respondent from a survey export; bad rows are reported, not fatal.
 
-    Example: combmap assess import survey.csv --out-dir cases/
+    Example: combmap assess import survey.csv --output-dir cases/
     """
     from combmap import survey as surveys
     from combmap.errors import AssessmentError, Issue
 
+    out_dir = output_dir or old_out_dir or Path(".")
     onto = _ontology(ontology)
     result = surveys.import_survey(survey, onto)
     if result.format != "combmap":

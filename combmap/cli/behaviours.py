@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from combmap.cli.common import OntologyOption, OutputOption, _case, _emit, _note, app
+from combmap.cli.common import CaseArgument, OntologyOption, OutputOption, _case, _emit, _note, app
 
 
 class BehavioursFormat(StrEnum):
@@ -20,10 +19,10 @@ class BehavioursFormat(StrEnum):
 
 @app.command()
 def behaviours(
-    case: Annotated[Path, typer.Argument(help="A case file (YAML).", show_default=False)],
+    case: CaseArgument,
     format: Annotated[
         BehavioursFormat,
-        typer.Option("--format", "-f", help="markdown (default) or json."),
+        typer.Option("--format", "-f", metavar="FORMAT", help="markdown (default) or json."),
     ] = BehavioursFormat.MARKDOWN,
     ontology: OntologyOption = None,
     output: OutputOption = None,

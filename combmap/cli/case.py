@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from combmap.cli.common import (
+    CaseArgument,
     OntologyOption,
     _by_suffix,
     _emit,
@@ -65,10 +66,10 @@ def case_import(
 
 @case_app.command("export")
 def case_export(
-    case: Annotated[Path, typer.Argument(metavar="CASE", help="A case file (YAML).", show_default=False)],
+    case: CaseArgument,
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", metavar="FILE", help="The spreadsheet to write: .xlsx (every sheet) or .csv (barriers)."),
+        typer.Option("--output", "-o", metavar="FILE", help="The spreadsheet to write: .xlsx (every sheet) or .csv (barriers); '-' for stdout (as .xlsx)."),
     ],
     ontology: OntologyOption = None,
 ) -> None:
@@ -87,7 +88,7 @@ def case_export(
 @case_app.command("template")
 def case_template(
     output: Annotated[
-        Path, typer.Option("--output", "-o", metavar="FILE", help="The blank workbook to write (.xlsx).")
+        Path, typer.Option("--output", "-o", metavar="FILE", help="The blank workbook to write (.xlsx); '-' for stdout.")
     ] = Path("coding.xlsx"),
     ontology: OntologyOption = None,
 ) -> None:

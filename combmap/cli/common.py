@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,35 @@ if TYPE_CHECKING:
 
 #: Exit codes, documented in the README.
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+#: Set by the scripts `combmap completion` prints, when the shell asks for completions.
+COMPLETE_VAR = "_COMBMAP_COMPLETE"
+
+def _words_in_help() -> None:
+    """Help shows metavars in words (FILE, DIR), not Python types (`<list[Path]>`, `<bool>`).
+
+    Since typer 0.2x the help's type column prints the annotation: `<bool>` beside every flag
+    (and -h) and `<list[Path]>` beside an argument even when it has a metavar. Flags take no
+    value, so they show none; an argument with a metavar shows that alone (issue 15). Typer
+    versions without `display_type_rich` already print metavars and are left alone.
+    """
+    from typer import core
+
+    option, argument = getattr(core, "TyperOption", None), getattr(core, "TyperArgument", None)
+    if option is None or argument is None or not hasattr(option, "display_type_rich"):
+        return
+    shown_option, shown_argument = option.display_type_rich, argument.display_type_rich
+
+    def option_type(self: Any, ctx: Any) -> str | None:
+        return "" if getattr(self, "is_flag", False) else shown_option(self, ctx)
+
+    def argument_type(self: Any, ctx: Any) -> str | None:
+        return "" if self.metavar else shown_argument(self, ctx)
+
+    option.display_type_rich = option_type
+    argument.display_type_rich = argument_type
+
+
+_words_in_help()
 
 app = typer.Typer(
     name="combmap",
@@ -54,15 +83,24 @@ OntologyOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--ontology",
+        metavar="DIR",
         help="An overlay directory of extra entities, links or references (repeatable).",
         show_default=False,
     ),
 ]
 ProfileOption = Annotated[
-    str | None, typer.Option("--profile", help="Link-set profile, e.g. bcw2011 or bcw2014.")
+    str | None,
+    typer.Option("--profile", metavar="NAME", help="Link-set profile, e.g. bcw2011 or bcw2014.", show_default=False),
 ]
 OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
+    Path | None,
+    typer.Option("--output", "-o", metavar="FILE", help="Write to this file (atomically); '-' for stdout.", show_default=False),
+]
+#: The spelling of -o/--output before issue 15; still read, not shown in help.
+OldOutOption = Annotated[Path | None, typer.Option("--out", hidden=True, help="Old spelling of --output.")]
+#: A case file argument; '-' reads it from standard input.
+CaseArgument = Annotated[
+    Path, typer.Argument(metavar="CASE", help="A case file (YAML); '-' for stdin.", show_default=False)
 ]
 
 
@@ -115,6 +153,12 @@ def _ontology(overlays: list[Path] | None) -> Ontology:
     from combmap.ontology import load_ontology
 
     return load_ontology(*(overlays or []))
+
+
+def _stdin_once(paths: list[Path] | list[str]) -> None:
+    """Refuse '-' (standard input) given more than once: it can be read only once."""
+    if sum(str(path) == "-" for path in paths) > 1:
+        raise typer.BadParameter("'-' (standard input) can be given only once")
 
 
 def _case(path: Path, overlays: list[Path] | None) -> tuple[Ontology, Case]:

@@ -16,6 +16,7 @@ from combmap.cli.common import (
     _chosen_format,
     _emit,
     _ontology,
+    _stdin_once,
     _tables_text,
     app,
 )
@@ -83,24 +84,25 @@ _PROBLEMS_SHOWN = 50
 def compare(
     cases: Annotated[
         list[Path],
-        typer.Argument(help="Case files; one is enough with --by group.", show_default=False),
+        typer.Argument(metavar="CASE", help="Case files; one is enough with --by group; '-' for stdin.", show_default=False),
     ],
     by: Annotated[
         CompareBy,
-        typer.Option("--by", help="case: each file is a side; group: each stakeholder group is."),
+        typer.Option("--by", metavar="SIDES", help="case: each file is a side; group: each stakeholder group is."),
     ] = CompareBy.CASE,
     format: Annotated[
         CompareFormat | None,
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
             help="table (default on a terminal), json, markdown, dot, mermaid, svg, png or pdf; "
             "default from the -o suffix.",
             show_default=False,
         ),
     ] = None,
     top: Annotated[
-        int, typer.Option("--top", min=1, max=93, help="Ranks that count as high in a plan.")
+        int, typer.Option("--top", min=1, max=93, metavar="N", help="Ranks that count as high in a plan.")
     ] = 5,
     profile: ProfileOption = None,
     ontology: OntologyOption = None,
@@ -113,6 +115,7 @@ def compare(
     from combmap import compare as comparing
     from combmap.case import load_case
 
+    _stdin_once(cases)
     onto = _ontology(ontology)
     loaded = [load_case(path, onto) for path in cases]
     ungrouped: list[str] = []
@@ -150,8 +153,9 @@ def aggregate(
     paths: Annotated[
         list[str],
         typer.Argument(
+            metavar="PATH",
             help="Case files, directories (walked for *.yaml, *.yml), quoted globs, or "
-            "self-assessment exports (*.csv).",
+            "self-assessment exports (*.csv); '-' for one case on stdin.",
             show_default=False,
         ),
     ],
@@ -161,7 +165,8 @@ def aggregate(
         typer.Option(
             "--format",
             "-f",
-            help="table (default on a terminal), json, csv or markdown.",
+            metavar="FORMAT",
+            help="table (default on a terminal), json, csv or markdown; default from the -o suffix.",
             show_default=False,
         ),
     ] = None,
@@ -169,7 +174,7 @@ def aggregate(
         bool, typer.Option("--strict", help="Stop at the first file that fails (exit 1).")
     ] = False,
     top: Annotated[
-        int, typer.Option("--top", min=1, max=93, help="Techniques shown in table and markdown.")
+        int, typer.Option("--top", min=1, max=93, metavar="N", help="Techniques shown in table and markdown.")
     ] = 10,
     jobs: Annotated[
         int | None,
@@ -177,6 +182,7 @@ def aggregate(
             "--jobs",
             "-j",
             min=1,
+            metavar="N",
             help="Worker processes (default: one per CPU).",
             show_default=False,
         ),
@@ -194,6 +200,7 @@ def aggregate(
     from combmap import aggregate as aggregating
     from combmap.errors import InputError
 
+    _stdin_once(paths)
     onto = _ontology(ontology)
     files, missing = aggregating.expand_inputs(paths)
     if missing and strict:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from combmap.cli.common import (
+    CaseArgument,
     OntologyOption,
     OutputOption,
     ProfileOption,
@@ -48,12 +48,12 @@ _DOCX_DPI = 200
 
 RendererOption = Annotated[
     str | None,
-    typer.Option("--renderer", help="auto (system Graphviz if on PATH, else the bundled graphviz-pure), system or pure.", show_default=False),
+    typer.Option("--renderer", metavar="RENDERER", help="auto (system Graphviz if on PATH, else the bundled graphviz-pure), system or pure.", show_default=False),
 ]
 DateOption = Annotated[
-    str | None, typer.Option("--date", help="Date printed in the title block (none by default, so output is reproducible).", show_default=False)
+    str | None, typer.Option("--date", metavar="DATE", help="Date printed in the title block (none by default, so output is reproducible).", show_default=False)
 ]
-DiagramTopOption = Annotated[int, typer.Option("--top", min=0, max=93, help="Techniques drawn under each function.")]
+DiagramTopOption = Annotated[int, typer.Option("--top", min=0, max=93, metavar="N", help="Techniques drawn under each function.")]
 
 
 class Detail(StrEnum):
@@ -76,26 +76,26 @@ class Size(StrEnum):
 
 @app.command()
 def diagram(
-    case: Annotated[Path, typer.Argument(help="A case file (YAML).", show_default=False)],
+    case: CaseArgument,
     output: OutputOption = None,
     format: Annotated[
         DiagramFormat | None,
-        typer.Option("--format", "-f", help="svg, png, pdf, dot or mermaid; default from the -o suffix, else dot.", show_default=False),
+        typer.Option("--format", "-f", metavar="FORMAT", help="svg, png, pdf, dot or mermaid; default from the -o suffix, else dot.", show_default=False),
     ] = None,
     top: DiagramTopOption = 3,
-    focus: Annotated[str | None, typer.Option("--focus", help="Draw only what connects to this barrier id or entity (id, label or alias).", show_default=False)] = None,
+    focus: Annotated[str | None, typer.Option("--focus", metavar="ID", help="Draw only what connects to this barrier id or entity (id, label or alias).", show_default=False)] = None,
     layers: Annotated[
         list[str] | None,
-        typer.Option("--layers", help="Layers to draw, comma-separated or repeated: barriers, domains, components, functions, techniques, policies.", show_default=False),
+        typer.Option("--layers", metavar="LAYER", help="Layers to draw, comma-separated or repeated: barriers, domains, components, functions, techniques, policies.", show_default=False),
     ] = None,
     detail: Annotated[
         Detail | None,
-        typer.Option("--detail", help="summary (one page: barriers by domain → functions → what to do) or full (every layer: a poster). --focus and --layers imply full.", show_default=False),
+        typer.Option("--detail", metavar="DETAIL", help="summary (one page: barriers by domain → functions → what to do) or full (every layer: a poster). --focus and --layers imply full.", show_default=False),
     ] = None,
     size: Annotated[
-        Size, typer.Option("--size", help="Page the summary is laid out for: a4-landscape, a4, slide (16:9) or poster (no limit).")
+        Size, typer.Option("--size", metavar="SIZE", help="Page the summary is laid out for: a4-landscape, a4, slide (16:9) or poster (no limit).")
     ] = Size.A4_LANDSCAPE,
-    dpi: Annotated[int | None, typer.Option("--dpi", min=36, max=1200, help="Resolution of a PNG, in dots per inch (default 96).", show_default=False)] = None,
+    dpi: Annotated[int | None, typer.Option("--dpi", min=36, max=1200, metavar="N", help="Resolution of a PNG, in dots per inch (default 96).", show_default=False)] = None,
     profile: ProfileOption = None,
     ontology: OntologyOption = None,
     renderer: RendererOption = None,
@@ -149,11 +149,11 @@ def diagram(
 
 @app.command()
 def report(
-    case: Annotated[Path, typer.Argument(help="A case file (YAML).", show_default=False)],
+    case: CaseArgument,
     output: OutputOption = None,
     format: Annotated[
         ReportFormat | None,
-        typer.Option("--format", "-f", help="html, markdown, docx (Word) or pdf (printed by Chromium); default from the -o suffix, else html.", show_default=False),
+        typer.Option("--format", "-f", metavar="FORMAT", help="html, markdown, docx (Word) or pdf (printed by Chromium); default from the -o suffix, else html.", show_default=False),
     ] = None,
     top: DiagramTopOption = 3,
     profile: ProfileOption = None,

@@ -54,7 +54,7 @@ def ontology_validate(
     overlays: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Overlay directories to check with the packaged ontology.", show_default=False
+            metavar="DIR", help="Overlay directories to check with the packaged ontology.", show_default=False
         ),
     ] = None,
 ) -> None:
@@ -74,7 +74,7 @@ def ontology_validate(
 @ontology_app.command("show")
 def ontology_show(
     entity: Annotated[
-        str, typer.Argument(help="An id, label or alias, e.g. 'C-Ps' or '1.1'.", show_default=False)
+        str, typer.Argument(metavar="ENTITY", help="An id, label or alias, e.g. 'C-Ps' or '1.1'.", show_default=False)
     ],
     ontology: OntologyOption = None,
 ) -> None:
@@ -93,7 +93,7 @@ def ontology_search(
     text: Annotated[
         str,
         typer.Argument(
-            help="Text to look for in ids, labels, aliases and definitions.", show_default=False
+            metavar="TEXT", help="Text to look for in ids, labels, aliases and definitions.", show_default=False
         ),
     ],
     ontology: OntologyOption = None,
@@ -130,6 +130,8 @@ def ontology_export(
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
+            show_default=False,
             help="json (networkx node-link), csv, graphml, owl (RDF/XML), ttl (OWL in Turtle) or skos (Turtle); default: from the -o suffix, else json.",
         ),
     ] = None,
@@ -142,8 +144,7 @@ def ontology_export(
     """
     from combmap import rdf, render
 
-    by_suffix = _by_suffix(output, EXPORT_SUFFIXES, "json", "ontology export")
-    chosen = format.value if format is not None else by_suffix
+    chosen = format.value if format is not None else _by_suffix(output, EXPORT_SUFFIXES, "json", "ontology export")
     onto = _ontology(ontology)
     exporters = {
         "json": render.export_json,
@@ -159,7 +160,7 @@ def ontology_export(
 @ontology_app.command("schema")
 def ontology_schema(
     name: Annotated[
-        SchemaName, typer.Argument(help="entities, links, references, manifest or questions.")
+        SchemaName, typer.Argument(metavar="NAME", help="entities, links, references, manifest or questions.")
     ] = SchemaName.ENTITIES,
 ) -> None:
     """Print the JSON Schema of an ontology file type.

@@ -15,10 +15,12 @@ if TYPE_CHECKING:
 
 from combmap.cli.common import (
     EXIT_INPUT,
+    CaseArgument,
     OntologyOption,
     OutputOption,
     ProfileOption,
     SchemaName,
+    _by_suffix,
     _case,
     _emit,
     _note,
@@ -26,6 +28,7 @@ from combmap.cli.common import (
     _out,
     _report,
     _schema_text,
+    _stdin_once,
     app,
 )
 
@@ -45,18 +48,20 @@ class PlanFormat(StrEnum):
 
 @app.command()
 def plan(
-    case: Annotated[Path, typer.Argument(help="A case file (YAML).", show_default=False)],
+    case: CaseArgument,
     format: Annotated[
         PlanFormat | None,
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
             help="table (default on a terminal), json, markdown, yaml, or bcio-json (the "
-            "drafted interventions' specification with BCIO ids).",
+            "drafted interventions' specification with BCIO ids); default from the -o suffix.",
+            show_default=False,
         ),
     ] = None,
     top: Annotated[
-        int, typer.Option("--top", min=1, max=93, help="Techniques kept overall and per function.")
+        int, typer.Option("--top", min=1, max=93, metavar="N", help="Techniques kept overall and per function.")
     ] = 10,
     profile: ProfileOption = None,
     ontology: OntologyOption = None,
@@ -89,17 +94,14 @@ def plan(
         _emit(_render_plan(result, onto, chosen), output)
 
 
+#: What each file name ending writes as; any other ending is refused unless --format is given.
+_PLAN_SUFFIXES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".yaml": "yaml", ".yml": "yaml", ".txt": "table"}
+
+
 def _default_format(output: Path | None) -> PlanFormat:
-    if output is not None:
-        suffix = output.suffix.lower()
-        by_suffix = {
-            ".json": PlanFormat.JSON,
-            ".md": PlanFormat.MARKDOWN,
-            ".yaml": PlanFormat.YAML,
-            ".yml": PlanFormat.YAML,
-        }
-        return by_suffix.get(suffix, PlanFormat.MARKDOWN)
-    return PlanFormat.TABLE if sys.stdout.isatty() else PlanFormat.MARKDOWN
+    if output is not None and str(output) != "-":
+        return PlanFormat(_by_suffix(output, _PLAN_SUFFIXES, "markdown", "plan"))
+    return PlanFormat.TABLE if output is None and sys.stdout.isatty() else PlanFormat.MARKDOWN
 
 
 def _render_plan(result: Plan, onto: Ontology, chosen: PlanFormat) -> str:
@@ -138,10 +140,11 @@ def _print_tables(result: Plan, onto: Ontology) -> None:
 
 @app.command()
 def explain(
-    case: Annotated[Path, typer.Argument(help="A case file (YAML).", show_default=False)],
+    case: CaseArgument,
     item: Annotated[
         str,
         typer.Argument(
+            metavar="ITEM",
             help="Any id in the plan: a barrier, a domain or component, a function, policy, "
             "technique or drafted intervention (id, label or alias).",
             show_default=False,
@@ -164,7 +167,7 @@ def explain(
 
 @app.command()
 def validate(
-    cases: Annotated[list[Path], typer.Argument(help="Case files to check.", show_default=False)],
+    cases: Annotated[list[Path], typer.Argument(metavar="CASE", help="Case files to check; '-' for stdin.", show_default=False)],
     ontology: OntologyOption = None,
 ) -> None:
     """Check case files without planning; report every problem with its line.
@@ -174,6 +177,7 @@ def validate(
     from combmap.case import load_case
     from combmap.errors import CombmapError
 
+    _stdin_once(cases)
     onto = _ontology(ontology)
     failures: list[CombmapError] = []
     for path in cases:
@@ -192,7 +196,7 @@ def validate(
 @app.command()
 def schema(
     name: Annotated[
-        SchemaName, typer.Argument(help="case, entities, links, references, manifest or questions.")
+        SchemaName, typer.Argument(metavar="NAME", help="case, entities, links, references, manifest, questions, plan, aggregate or compare.")
     ] = SchemaName.CASE,
 ) -> None:
     """Print the JSON Schema of a file type, for editors that check YAML.
