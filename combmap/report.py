@@ -188,8 +188,6 @@ class _Builder:
     def technique(self, entity_id: str) -> str:
         return f"{entity_id.removeprefix('bct:')} {self.name(entity_id)}"
 
-    # The plan's drafted interventions: one per function of the minimal bundle, then the other
-    # ranked functions, with the techniques and policy categories that serve it.
     def interventions(self) -> list[dict[str, Any]]:
         """The plan's drafted interventions (Baxter & Fancourt 2020, Table 2), for the tables."""
         rows = []
