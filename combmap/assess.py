@@ -746,8 +746,20 @@ META_KEYS = {
 }
 
 
+def survey_layout(text: str, bank: QuestionBank) -> bool:
+    """Whether a CSV of answers is a survey export (question ids as columns), not id/answer rows."""
+    rows = [row for _, row in csv_rows(text) if any(cell.strip() for cell in row)]
+    if not rows:
+        return False
+    header = [_norm(cell) for cell in rows[0]]
+    named = any(n in header for n in ("id", "item", "question", "variable")) and "answer" in header
+    return not named and any(question_id(cell, bank) for cell in rows[0])
+
+
 def read_answers(path: Path, ontology: Ontology) -> AnswerSet:
     """Read answers from YAML (a mapping of question id → answer) or CSV (id, answer, note).
+
+    A one-row survey export is read by `combmap.answers.read_answers`, which adds that case.
 
     Every problem is collected with its line before failing, and nothing is applied unless
     the whole file is good.
@@ -875,28 +887,6 @@ def _answers_from_csv(text: str, file: str, bank: QuestionBank) -> AnswerSet:
         (header.index(n) for n in ("id", "item", "question", "variable") if n in header), None
     )
     if id_column is None or "answer" not in header:
-        if any(question_id(cell, bank) for cell in rows[0][1]):
-            from combmap.survey import import_survey_text  # a one-row survey export
-
-            survey = import_survey_text(text, file, bank)
-            if survey.problems:
-                raise AssessmentError(
-                    f"{file} has answers combmap cannot use", list(survey.problems)
-                )
-            if len(survey.rows) != 1:
-                raise AssessmentError(
-                    f"{file} holds {len(survey.rows)} people's answers; use "
-                    "`combmap assess import` to make one case file per person"
-                )
-            only = survey.rows[0]
-            return AnswerSet(
-                dict(only.response.answers),
-                dict(only.response.notes),
-                only.response.respondent,
-                only.organisation,
-                only.behaviour,
-                only.response.comments,
-            )
         raise AssessmentError(
             f"{file} needs a header row with the columns 'id' and 'answer' (and 'note' if you "
             "like), then one row per question"

@@ -418,7 +418,9 @@ def test_answers_from_csv(
 def test_answers_from_a_one_row_survey_csv(tmp_path: Path, onto: Ontology) -> None:
     wide = tmp_path / "one.csv"
     wide.write_text("respondent,q_know_duties,q_env_funding\nSam,2,agree\n", encoding="utf-8")
-    given = lib.read_answers(wide, onto)
+    from combmap.answers import read_answers
+
+    given = read_answers(wide, onto)
     assert given.answers == {"q-know-duties": 2, "q-env-funding": 4}
     assert given.respondent == "Sam"
 

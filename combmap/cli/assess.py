@@ -89,10 +89,11 @@ def assess(
         _note("  combmap assess -o my-organisation.yaml")
         raise typer.Exit(EXIT_USAGE)
     from combmap import assess as lib
+    from combmap.answers import read_answers
     from combmap.lock import hold
 
     onto = _ontology(ontology)
-    given = lib.read_answers(answers, onto) if answers is not None else None
+    given = read_answers(answers, onto) if answers is not None else None
     resume = _resume_command(out, ontology)
     with hold(out):  # from reading the file to its last write: no other run can interleave
         session = lib.open_session(
