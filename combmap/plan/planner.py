@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from combmap.case import Barrier, Case
 from combmap.ontology import Link, Ontology, Profile, sort_key
@@ -579,12 +580,7 @@ class _Writer:
                 totals[offer.technique] += main.loads[barrier_id] or 0.0
         ordered = sorted(totals, key=lambda t: (-_round(totals[t]), sort_key(t)))
         return RankedFunction(
-            id=item.id,
-            label=self.label(item.id),
-            rank=item.rank,
-            tie=item.tie,
-            score=_round(item.score),
-            barriers=item.barriers,
+            **self.head(item),
             enablers=item.enablers,
             apease=main.chosen.mark(item.id),
             techniques=ordered[: self.top],
@@ -600,17 +596,23 @@ class _Writer:
             ),
         )
 
+    def head(self, item: _Ranked) -> dict[str, Any]:
+        """What every ranked function, policy category and technique says first."""
+        return {
+            "id": item.id,
+            "label": self.label(item.id),
+            "rank": item.rank,
+            "tie": item.tie,
+            "score": _round(item.score),
+            "barriers": item.barriers,
+        }
+
     def policy(self, item: _Ranked) -> RankedPolicy:
         by_function = self.main.policy_links[item.id]
         selected = set(self.main.selected)
         links = list(by_function.values())
         return RankedPolicy(
-            id=item.id,
-            label=self.label(item.id),
-            rank=item.rank,
-            tie=item.tie,
-            score=_round(item.score),
-            barriers=item.barriers,
+            **self.head(item),
             functions=sorted(by_function, key=self.main.order.__getitem__),
             common=set(by_function) == selected,
             candidate=True,
@@ -632,12 +634,7 @@ class _Writer:
             for link in o.links
         ]
         return RankedTechnique(
-            id=item.id,
-            label=self.label(item.id),
-            rank=item.rank,
-            tie=item.tie,
-            score=_round(item.score),
-            barriers=item.barriers,
+            **self.head(item),
             functions=sorted(tally.functions, key=lambda f: main.order.get(f, 99)),
             evidence=tally.evidence,
             apease=main.chosen.mark(item.id),
