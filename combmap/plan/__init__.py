@@ -10,10 +10,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
-from combmap.case import Barrier, Case
+from combmap.case import Case
 from combmap.ontology import Ontology, sort_key
 from combmap.plan.models import (
     PLAN_SCHEMA,
@@ -32,7 +31,15 @@ from combmap.plan.models import (
     Robustness,
     Rule,
 )
-from combmap.plan.planner import PER_BARRIER, Outcome, make_plan, outcome, priority_key
+from combmap.plan.planner import (
+    PER_BARRIER,
+    Outcome,
+    make_plan,
+    outcome,
+    priority_groups,
+    priority_key,
+    unaddressed,
+)
 from combmap.schema import BarrierKind
 
 __all__ = [
@@ -124,7 +131,6 @@ class Scorer:
             UnknownIdError: the profile does not exist.
         """
         result = outcome(case, self.ontology, profile=profile)
-        addressed = {b for f in result.functions for b in f.barriers}
         barriers = result.case.barriers
         return Coverage(
             case=case.id,
@@ -137,7 +143,7 @@ class Scorer:
                 Tally(t.id, round(t.score, 6), len(t.barriers)) for t in result.techniques
             ),
             selected=tuple(result.selected),
-            uncovered=sum(b.kind != BarrierKind.ENABLER and b.id not in addressed for b in barriers),
+            uncovered=len(unaddressed(result)),
             excluded=tuple(result.chosen.excluded),
             domains=_tallies(result, domains=True),
             components=_tallies(result, domains=False),
@@ -145,11 +151,7 @@ class Scorer:
 
 
 def _tallies(result: Outcome, *, domains: bool) -> tuple[PriorityTally, ...]:
-    groups: dict[str, list[Barrier]] = defaultdict(list)
-    for barrier in result.case.barriers:
-        codes = barrier.domains if domains else result.skeletons[barrier.id].components
-        for code in codes:
-            groups[code].append(barrier)
+    groups = priority_groups(result)[0 if domains else 1]
     out = []
     for entity_id, members in sorted(groups.items(), key=lambda kv: sort_key(kv[0])):
         frequency, _, conflicting = priority_key(members)

@@ -193,7 +193,7 @@ class Index:
                     for t, (lineages, doms, links, _) in evidence.items()
                     if lineages and t not in listed_anywhere
                 ),
-                key=_by_key,
+                key=offer_order,
             )
         )
         return Skeleton(
@@ -264,12 +264,13 @@ class Index:
                 continue
             offers.append(Offer(technique, grade, lineages, doms, (*links, *for_links)))
         return (
-            tuple(sorted(offers, key=_by_key)),
+            tuple(sorted(offers, key=offer_order)),
             tuple(sorted(held, key=lambda h: sort_key(h[0]))),
         )
 
 
-def _by_key(offer: Offer) -> tuple[object, ...]:
+def offer_order(offer: Offer) -> tuple[object, ...]:
+    """Sort key of offers: their `key` (evidence, list, code)."""
     return offer.key
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from combmap.case import Barrier, Case
 from combmap.ontology import Link, Ontology, Profile, sort_key
-from combmap.plan.chains import Coding, Index, Offer, Path, Skeleton
+from combmap.plan.chains import Coding, Index, Offer, Path, Skeleton, offer_order
 from combmap.plan.models import (
     BcioAnnotation,
     BehaviourPlan,
@@ -84,8 +84,9 @@ def _wheel(entity_id: str) -> tuple[object, ...]:
     return (0, order) if order is not None else (1, sort_key(entity_id))
 
 
-def _offer_key(offer: Offer) -> tuple[object, ...]:
-    return offer.key
+def intervention_id(code: str) -> str:
+    """A drafted intervention's id from the code it targets: tdf:knowledge → int:knowledge."""
+    return "int:" + code.split(":", 1)[-1]
 
 
 def _round(value: float) -> float:
@@ -220,7 +221,7 @@ class Outcome:
                 if offer.technique not in merged or offer.key < merged[offer.technique].key:
                     merged[offer.technique] = offer
         self.offered[barrier.id] = by_function
-        self.recommended[barrier.id] = sorted(merged.values(), key=_offer_key)[: self.per_barrier]
+        self.recommended[barrier.id] = sorted(merged.values(), key=offer_order)[: self.per_barrier]
         self._shared[id(skeleton)] = (by_function, self.recommended[barrier.id])
 
     def _techniques(self) -> None:
@@ -407,7 +408,6 @@ class _Writer:
         self._chains: dict[
             int, tuple[list[ChainFunction], list[DomainTechnique], list[Withheld]]
         ] = {}
-        self.by_id = {b.id: b for b in self.case.barriers}
 
     def label(self, entity_id: str) -> str:
         return self.onto[entity_id].label
@@ -677,11 +677,11 @@ class _Writer:
             if by_policy[p]
         ]
         titles = dict(self.case.titles)
-        intervention_id = "int:" + item.id.split(":", 1)[-1]
-        title = titles.get(intervention_id)
+        drafted_id = intervention_id(item.id)
+        title = titles.get(drafted_id)
         route_links = [p.link for p in group.paths]
         return Intervention(
-            id=intervention_id,
+            id=drafted_id,
             title=title or self.title(item.id, functions),
             title_generated=title is None,
             rank=item.rank,
@@ -697,8 +697,8 @@ class _Writer:
             robustness=self.robustness(
                 item.id, item.rank, self.strict.interventions, ROBUST_TOP, route_links
             ),
-            delivery=self.delivery(intervention_id),
-            specification=self.specification(intervention_id),
+            delivery=self.delivery(drafted_id),
+            specification=self.specification(drafted_id),
         )
 
     # --- issue 16: behaviours, outcomes, proposed interventions, delivery, specification -----
@@ -725,7 +725,6 @@ class _Writer:
             writer = _Writer(numbers[0], numbers[1], self.onto, self.top, sub)
             writer.links, writer.numbers = self.links, self.numbers  # one link registry
             scored = numbers[0]
-            addressed = {b for f in scored.functions for b in f.barriers}
             spec = target.model_dump(exclude={"id", "target", "actor", "notes"}, exclude_none=True)
             out.append(
                 BehaviourPlan(
@@ -743,9 +742,8 @@ class _Writer:
                     interventions=[writer.intervention(i) for i in scored.interventions],
                     priorities=writer.priorities(),
                     warnings=[
-                        f"barrier {b.id!r} is addressed by no selected intervention function"
-                        for b in scored.case.barriers
-                        if b.kind != BarrierKind.ENABLER and b.id not in addressed
+                        f"barrier {b!r} is addressed by no selected intervention function"
+                        for b in unaddressed(scored)
                     ],
                 )
             )
@@ -757,16 +755,16 @@ class _Writer:
         for plan in behaviours:
             for item in plan.interventions:
                 drafted[item.id].append((plan.id, item))
-        order = {"int:" + i.id.split(":", 1)[-1]: n for n, i in enumerate(self.main.interventions)}
+        order = {intervention_id(i.id): n for n, i in enumerate(self.main.interventions)}
         out = []
-        for intervention_id in sorted(drafted, key=lambda i: (order.get(i, 1 << 30), i)):
-            serving = drafted[intervention_id]
+        for drafted_id in sorted(drafted, key=lambda i: (order.get(i, 1 << 30), i)):
+            serving = drafted[drafted_id]
             if len(serving) < 2:
                 continue
             common = set.intersection(*(set(item.functions) for _, item in serving))
             out.append(
                 SharedIntervention(
-                    id=intervention_id,
+                    id=drafted_id,
                     title=serving[0][1].title,
                     behaviours=[b for b, _ in serving],
                     barriers={b: item.barriers for b, item in serving},
@@ -843,14 +841,14 @@ class _Writer:
         found.sort(key=lambda m: (MODE_ORDER.get(m, len(MODE_ORDER)), sort_key(m)))
         return [self.mode(m) for m in found]
 
-    def delivery(self, intervention_id: str) -> list[DeliveryMode] | None:
-        chosen = dict(self.full.delivery).get(intervention_id)
+    def delivery(self, drafted_id: str) -> list[DeliveryMode] | None:
+        chosen = dict(self.full.delivery).get(drafted_id)
         if chosen is None:
             return None
         return [self.mode(m) for m in chosen if self.main.chosen.allows(m)]
 
-    def specification(self, intervention_id: str) -> Specification | None:
-        given = dict(self.full.specifications).get(intervention_id)
+    def specification(self, drafted_id: str) -> Specification | None:
+        given = dict(self.full.specifications).get(drafted_id)
         if given is None:
             return None
         items = given.model_dump(exclude={"bcio"}, exclude_none=True)
@@ -883,13 +881,7 @@ class _Writer:
         return {e: self.label(e) for e in sorted(named, key=sort_key)}
 
     def priorities(self) -> Priorities:
-        domains: dict[str, list[Barrier]] = defaultdict(list)
-        components: dict[str, list[Barrier]] = defaultdict(list)
-        for barrier in self.case.barriers:
-            for domain in barrier.domains:
-                domains[domain].append(barrier)
-            for component in self.main.skeletons[barrier.id].components:
-                components[component].append(barrier)
+        domains, components = priority_groups(self.main)
         return Priorities(
             domains=self._priorities(domains), components=self._priorities(components)
         )
@@ -941,29 +933,28 @@ class _Writer:
         return f"{head}; without them these change rank: {shown}."
 
     def warnings(self) -> list[str]:
-        out = []
-        addressed = {b for f in self.main.functions for b in f.barriers}
-        for barrier in self.case.barriers:
-            if barrier.kind != BarrierKind.ENABLER and barrier.id not in addressed:
-                out.append(
-                    f"barrier {barrier.id!r} is addressed by no selected intervention function "
-                    f"in profile {self.main.index.profile.name!r} (after APEASE)"
-                )
-        known = {"int:" + code.split(":", 1)[-1] for code in self.main.groups}
+        out = [
+            f"barrier {b!r} is addressed by no selected intervention function "
+            f"in profile {self.main.index.profile.name!r} (after APEASE)"
+            for b in unaddressed(self.main)
+        ]
+        known = {intervention_id(code) for code in self.main.groups}
         for behaviour in self.full.behaviours:  # drafted for one behaviour only
             sub = [b for b in self.case.barriers if b.behaviour == behaviour.id]
             known.update(
-                "int:" + p.code.split(":", 1)[-1]
+                intervention_id(p.code)
                 for b in sub
                 for paths in self.main.skeletons[b.id].routes.values()
                 for p in paths
             )
-        for key, chosen in self.full.delivery:
+        drafted = ", ".join(sorted(known)) or "none"
+
+        def undrafted(where: str, key: str) -> None:
             if key not in known:
-                out.append(
-                    f"options.delivery names {key!r}, which this plan does not draft "
-                    f"(drafted: {', '.join(sorted(known)) or 'none'})"
-                )
+                out.append(f"{where} names {key!r}, which this plan does not draft (drafted: {drafted})")
+
+        for key, chosen in self.full.delivery:
+            undrafted("options.delivery", key)
             for mode in chosen:
                 if not self.main.chosen.allows(mode):
                     out.append(
@@ -971,19 +962,30 @@ class _Writer:
                         "it; it is left out"
                     )
         for key, _ in self.full.specifications:
-            if key not in known:
-                out.append(
-                    f"specifications names {key!r}, which this plan does not draft "
-                    f"(drafted: {', '.join(sorted(known)) or 'none'})"
-                )
-        for intervention_id, _ in self.case.titles:
-            if intervention_id not in known:
-                close = sorted(known)
-                out.append(
-                    f"options.interventions names {intervention_id!r}, which this plan does not "
-                    f"draft (drafted: {', '.join(close) or 'none'})"
-                )
+            undrafted("specifications", key)
+        for key, _ in self.case.titles:
+            undrafted("options.interventions", key)
         return out
+
+
+def unaddressed(result: Outcome) -> list[str]:
+    """Barriers (not enablers) that no selected function reaches, in id order."""
+    addressed = {b for f in result.functions for b in f.barriers}
+    return [
+        b.id for b in result.case.barriers if b.kind != BarrierKind.ENABLER and b.id not in addressed
+    ]
+
+
+def priority_groups(result: Outcome) -> tuple[dict[str, list[Barrier]], dict[str, list[Barrier]]]:
+    """Entries by TDF domain, and by COM-B component (coded, or through a domain)."""
+    domains: dict[str, list[Barrier]] = defaultdict(list)
+    components: dict[str, list[Barrier]] = defaultdict(list)
+    for barrier in result.case.barriers:
+        for domain in barrier.domains:
+            domains[domain].append(barrier)
+        for component in result.skeletons[barrier.id].components:
+            components[component].append(barrier)
+    return domains, components
 
 
 def priority_key(barriers: list[Barrier]) -> tuple[int, int, bool]:
