@@ -771,9 +771,9 @@ def bcw_sections_markdown(plan: Plan, ontology: Ontology) -> list[str]:
                         [
                             [
                                 _rank(i.rank, i.tie),
-                                md_escape(i.title),
+                                i.title,
                                 str(len(i.barriers)),
-                                ", ".join(md_escape(_label(ontology, f)) for f in i.functions),
+                                ", ".join(_label(ontology, f) for f in i.functions),
                                 ", ".join(_code(t.id) for t in i.techniques),
                             ]
                             for i in item.interventions
@@ -814,9 +814,10 @@ def bcw_sections_markdown(plan: Plan, ontology: Ontology) -> list[str]:
         add("Each proposed intervention's functions and policy categories (as coded) and their rank in this plan.")
         add("")
 
+        # Table cells are escaped by _md_table, so the rows carry plain text.
         def ranks(matches: list[Any]) -> str:
             return ", ".join(
-                f"{md_escape(m.label)} ({'rank ' + str(m.rank) if m.rank is not None else 'not in plan'})"
+                f"{m.label} ({'rank ' + str(m.rank) if m.rank is not None else 'not in plan'})"
                 for m in matches
             ) or "none coded"
 
@@ -824,7 +825,7 @@ def bcw_sections_markdown(plan: Plan, ontology: Ontology) -> list[str]:
             _md_table(
                 ["id", "proposed intervention", "functions", "policy categories", "comparison"],
                 [
-                    [md_escape(p.id), md_escape(p.text), ranks(p.functions), ranks(p.policies), md_escape(p.note)]
+                    [p.id, p.text, ranks(p.functions), ranks(p.policies), p.note]
                     for p in plan.proposed
                 ],
             )
@@ -835,7 +836,7 @@ def bcw_sections_markdown(plan: Plan, ontology: Ontology) -> list[str]:
         add("")
         add(
             "BCW step 8. Candidate modes (BCIO Mode of Delivery Ontology, after APEASE): "
-            + ", ".join(f"{md_escape(m.label)} ({', '.join(m.bcio)})" for m in plan.delivery)
+            + ", ".join(f"{md_escape(m.label)} ({md_escape(', '.join(m.bcio))})" for m in plan.delivery)
             + "."
         )
         for drafted in plan.interventions:

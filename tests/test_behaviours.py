@@ -226,3 +226,17 @@ def test_each_behaviour_plans_as_its_barriers_alone(pair: tuple[Ontology, Case])
         ]
         assert part.selected == alone.selected
         assert [t.id for t in part.techniques] == [t.id for t in alone.techniques]
+
+
+def test_proposed_table_escapes_each_cell_once(tmp_path: Path, onto: Ontology) -> None:
+    from combmap.render import plan_markdown
+
+    text = TWO.read_text(encoding="utf-8").replace(
+        "Add a side-effect review section", "Add a review & <b>side-effect</b> section"
+    )
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    markdown = plan_markdown(make_plan(load_case(path, onto), onto), onto)
+    row = next(line for line in markdown.splitlines() if line.startswith("| review-template"))
+    assert "review &amp; &lt;b&gt;side-effect&lt;/b&gt; section" in row
+    assert "&amp;amp;" not in markdown and "&amp;lt;" not in markdown
