@@ -137,25 +137,25 @@ def _row(candidate: CandidateModel, selected: bool) -> RankedCandidate:
 
 def candidates_markdown(result: Candidates) -> str:
     """The worksheet as Markdown: the ranking, then each candidate's judgements with notes."""
-    from combmap.render import md_escape
+    from combmap.render import md_escape, md_table
 
     names = dict(CRITERIA)
     lines = [f"# Candidate behaviours: {md_escape(result.case)}", ""]
     if not result.candidates:
         return "\n".join([*lines, "The case lists no candidate behaviours.", ""])
     header = ["rank", "candidate", "actor", *names.values(), "total", "selected"]
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in result.candidates:
-        rank = f"{row.rank}{'=' if row.tie else ''}" + (" (ruled out)" if row.ruled_out else "")
-        cells = [
-            rank,
-            md_escape(row.behaviour).replace("|", "\\|"),
-            md_escape(row.actor or "").replace("|", "\\|"),
+    rows = [
+        [
+            f"{row.rank}{'=' if row.tie else ''}" + (" (ruled out)" if row.ruled_out else ""),
+            row.behaviour,
+            row.actor or "",
             *(j.rating or "not judged" for j in row.judgements),
             str(row.total),
             "yes" if row.selected else "",
         ]
-        lines.append("| " + " | ".join(cells) + " |")
+        for row in result.candidates
+    ]
+    lines += md_table(header, rows)
     lines += ["", f"*Rule (combmap's own):* {md_escape(result.rule)}", "", "## Judgements", ""]
     for row in result.candidates:
         lines.append(f"**{md_escape(row.id)}**: {md_escape(row.behaviour)}")

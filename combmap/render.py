@@ -170,7 +170,8 @@ def _sources(plan: Plan, keys: Iterable[str]) -> str:
     return " | ".join(sorted(set(parts)))
 
 
-def _md_table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:
+def md_table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:
+    """A Markdown table; every cell is escaped here, so rows carry plain text."""
     right = right or set()
     out = ["| " + " | ".join(header) + " |"]
     out.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
@@ -199,7 +200,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     )
     add("")
     out.extend(
-        _md_table(
+        md_table(
             ["rank", "intervention", "barriers", "functions", "techniques", "policy categories"],
             intervention_rows(plan, ontology),
             {0, 2},
@@ -212,7 +213,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     add("Each barrier's TDF domains → COM-B components → selected functions → first techniques.")
     add("")
     out.extend(
-        _md_table(
+        md_table(
             ["id", "barrier", "domains", "components", "functions", "first techniques"],
             chain_rows(plan, ontology),
         )
@@ -221,7 +222,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     add("## Intervention functions")
     add("")
     out.extend(
-        _md_table(
+        md_table(
             ["rank", "function", "barriers", "load", "first techniques", "without unverified links"],
             [
                 [
@@ -243,7 +244,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     add("*Common*: can deliver every selected function; *candidate*: at least one (Michie, van Stralen & West 2011, Table 3).")
     add("")
     out.extend(
-        _md_table(
+        md_table(
             ["rank", "policy category", "barriers", "delivers", "role", "without unverified links"],
             [
                 [
@@ -265,7 +266,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
     add(f"Ranked by the barriers they are among the first {plan.settings.per_barrier} techniques for.")
     add("")
     out.extend(
-        _md_table(
+        md_table(
             ["rank", "technique", "barriers", "with domain evidence", "functions", "without unverified links"],
             [
                 [
@@ -296,7 +297,7 @@ def plan_markdown(plan: Plan, ontology: Ontology) -> str:
         add(f"### {title}")
         add("")
         out.extend(
-            _md_table(
+            md_table(
                 ["rank", "", "frequency", "elaboration", "conflicting", "barriers", "enablers"],
                 [
                     [_rank(p.rank, p.tie), p.label, str(p.frequency), str(p.elaboration), "yes" if p.conflicting else "", str(len(p.barriers)), str(len(p.enablers))]
@@ -766,7 +767,7 @@ def bcw_sections_markdown(plan: Plan, ontology: Ontology) -> list[str]:
             if item.interventions:
                 add("")
                 out.extend(
-                    _md_table(
+                    md_table(
                         ["rank", "intervention", "barriers", "functions", "techniques"],
                         [
                             [
@@ -822,7 +823,7 @@ def bcw_sections_markdown(plan: Plan, ontology: Ontology) -> list[str]:
             ) or "none coded"
 
         out.extend(
-            _md_table(
+            md_table(
                 ["id", "proposed intervention", "functions", "policy categories", "comparison"],
                 [
                     [p.id, p.text, ranks(p.functions), ranks(p.policies), p.note]

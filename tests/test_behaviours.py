@@ -240,3 +240,19 @@ def test_proposed_table_escapes_each_cell_once(tmp_path: Path, onto: Ontology) -
     row = next(line for line in markdown.splitlines() if line.startswith("| review-template"))
     assert "review &amp; &lt;b&gt;side-effect&lt;/b&gt; section" in row
     assert "&amp;amp;" not in markdown and "&amp;lt;" not in markdown
+
+
+def test_candidate_worksheet_keeps_a_pipe_inside_its_cell(tmp_path: Path, onto: Ontology) -> None:
+    from combmap.behaviours import candidates_markdown
+
+    text = TWO.read_text(encoding="utf-8").replace(
+        "actor: Patients\n  impact", "actor: Patients | carers\n  impact", 1
+    )
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    markdown = candidates_markdown(rank_candidates(load_case(path, onto)))
+    row = next(line for line in markdown.splitlines() if "Patients" in line and line.startswith("|"))
+    header = next(line for line in markdown.splitlines() if line.startswith("| rank"))
+    # Only escaped pipes inside cells: the row has exactly as many separators as the header.
+    assert row.replace("\\|", "").count("|") == header.count("|")
+    assert "Patients \\| carers" in row
