@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from combmap.assess import AnswerSet, question_bank, survey_layout
-from combmap.assess import read_answers as read_answers_file
+from combmap.assess import AnswerSet, answers_from_text, answers_text, question_bank, survey_layout
 from combmap.errors import AssessmentError
 from combmap.ontology import Ontology
-from combmap.yamlio import display_name, read_text
 
 
 def read_answers(path: Path, ontology: Ontology) -> AnswerSet:
@@ -23,15 +21,12 @@ def read_answers(path: Path, ontology: Ontology) -> AnswerSet:
             several people's answers; issues say where.
         InputError: the file cannot be read.
     """
-    if path.suffix.lower() != ".csv":
-        return read_answers_file(path, ontology)
     bank = question_bank(ontology)
-    text = read_text(path, what="answers file")
-    if not survey_layout(text, bank):
-        return read_answers_file(path, ontology)
+    text, file, csv = answers_text(path)
+    if not (csv and survey_layout(text, bank)):
+        return answers_from_text(text, file, bank, csv=csv)
     from combmap.survey import import_survey_text
 
-    file = display_name(path)
     survey = import_survey_text(text, file, bank)
     if survey.problems:
         raise AssessmentError(f"{file} has answers combmap cannot use", list(survey.problems))

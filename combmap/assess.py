@@ -756,22 +756,25 @@ def survey_layout(text: str, bank: QuestionBank) -> bool:
     return not named and any(question_id(cell, bank) for cell in rows[0])
 
 
-def read_answers(path: Path, ontology: Ontology) -> AnswerSet:
-    """Read answers from YAML (a mapping of question id → answer) or CSV (id, answer, note).
+def answers_text(path: Path) -> tuple[str, str, bool]:
+    """An answers file's text, its display name, and whether it is the CSV layout."""
+    text = read_text(path, what="answers file")
+    csv = path.suffix.lower() == ".csv" or (str(path) == "-" and _looks_like_csv(text))
+    return text, display_name(path), csv
+
+
+def answers_from_text(text: str, name: str, bank: QuestionBank, *, csv: bool) -> AnswerSet:
+    """Answers from YAML (a mapping of question id → answer) or CSV (id, answer, note).
 
     A one-row survey export is read by `combmap.answers.read_answers`, which adds that case.
-
     Every problem is collected with its line before failing, and nothing is applied unless
     the whole file is good.
 
     Raises:
         AssessmentError: a key is not a question or a value not an answer; issues say where.
-        InputError: the file cannot be read.
+        InputError: the text is not plain YAML.
     """
-    bank = question_bank(ontology)
-    text = read_text(path, what="answers file")
-    name = display_name(path)
-    if path.suffix.lower() == ".csv" or (str(path) == "-" and _looks_like_csv(text)):
+    if csv:
         return _answers_from_csv(text, name, bank)
     return _answers_from_yaml(parse_yaml(text, name), bank)
 

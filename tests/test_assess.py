@@ -15,6 +15,7 @@ import yaml
 from combmap import Ontology, OntologyError, load_case, load_ontology, make_plan
 from combmap import assess as lib
 from combmap import survey as surveys
+from combmap.answers import read_answers
 from combmap.case import case_from_document
 from combmap.errors import AssessmentError
 from combmap.schema import DONT_KNOW, NOT_APPLICABLE, Kind, ResponseModel
@@ -341,7 +342,7 @@ def test_hand_edits_survive_a_resave(tmp_path: Path, onto: Ontology) -> None:
 
 
 def test_same_answers_give_the_same_bytes(tmp_path: Path, onto: Ontology) -> None:
-    given = lib.read_answers(ASSESS / "answers.yaml", onto)
+    given = read_answers(ASSESS / "answers.yaml", onto)
     reordered = lib.AnswerSet(
         dict(reversed(list(given.answers.items()))),
         given.notes,
@@ -418,8 +419,6 @@ def test_answers_from_csv(
 def test_answers_from_a_one_row_survey_csv(tmp_path: Path, onto: Ontology) -> None:
     wide = tmp_path / "one.csv"
     wide.write_text("respondent,q_know_duties,q_env_funding\nSam,2,agree\n", encoding="utf-8")
-    from combmap.answers import read_answers
-
     given = read_answers(wide, onto)
     assert given.answers == {"q-know-duties": 2, "q-env-funding": 4}
     assert given.respondent == "Sam"
@@ -740,7 +739,7 @@ def test_fixture_cases_are_current(onto: Ontology, tmp_path: Path) -> None:
     """sam.yaml and alex.yaml are what `assess --answers` makes today (regenerate if not)."""
     for name, source in (("sam", "answers.yaml"), ("alex", "alex-answers.yaml")):
         session = lib.open_session(tmp_path / f"{name}.yaml", onto)
-        session.apply(lib.read_answers(ASSESS / source, onto))
+        session.apply(read_answers(ASSESS / source, onto))
         session.save()
         assert session.path.read_text(encoding="utf-8") == (ASSESS / f"{name}.yaml").read_text(
             encoding="utf-8"
@@ -751,7 +750,6 @@ def test_fixture_cases_are_current(onto: Ontology, tmp_path: Path) -> None:
 def test_answer_files_report_every_problem_in_one_run(tmp_path: Path, onto: Ontology) -> None:
     """Issue 15 item 7: a case-part problem does not hide an answers-part problem, and one
     question answered under two spellings is reported with the others."""
-    from combmap.assess import read_answers
     from combmap.errors import AssessmentError
 
     saved = (ASSESS / "sam.yaml").read_text()
