@@ -601,7 +601,6 @@ def plan_html(
     *,
     svg: str | None,
     date: str | None = None,
-    top: int = 3,
     expand: bool = False,
 ) -> str:
     """A complete, self-contained HTML report of the plan for a client, ready to print on A4.
@@ -612,7 +611,6 @@ def plan_html(
         case: the case (behaviour, groups, evidence, APEASE worksheet).
         svg: the summary diagram as SVG, inlined after sanitising; None leaves it out.
         date: printed under the title; none by default so the page is deterministic.
-        top: kept for compatibility; the report's lists have fixed lengths.
         expand: open the appendix's collapsed sections (for printing to PDF).
 
     Raises:

@@ -155,7 +155,13 @@ def report(
         ReportFormat | None,
         typer.Option("--format", "-f", metavar="FORMAT", help="html, markdown, docx (Word) or pdf (printed by Chromium); default from the -o suffix, else html.", show_default=False),
     ] = None,
-    top: DiagramTopOption = 3,
+    top: Annotated[
+        int,
+        typer.Option(
+            "--top", min=0, max=93, metavar="N", hidden=True,
+            help="No effect: the report's lists have fixed lengths (accepted so older commands run).",
+        ),
+    ] = 3,
     profile: ProfileOption = None,
     ontology: OntologyOption = None,
     renderer: RendererOption = None,
@@ -167,6 +173,7 @@ def report(
     """
     from combmap.errors import OutputError
 
+    del top  # accepted and ignored, as its (hidden) help says
     chosen = format.value if format else _by_suffix(output, _REPORT_SUFFIXES, "html", "report")
     if chosen in {"docx", "pdf"} and output is None:
         raise OutputError(f"{chosen.upper()} is binary; give a file with -o, e.g. -o report.{chosen}")
@@ -185,7 +192,7 @@ def report(
         data = plan_docx(result, onto, loaded, png=png, date=date)
     else:
         svg = render(summary_digraph(summary, box=REPORT_BOX).source, "svg", renderer=renderer).decode("utf-8")
-        page = plan_html(result, onto, loaded, svg=svg, date=date, top=top, expand=chosen == "pdf")
+        page = plan_html(result, onto, loaded, svg=svg, date=date, expand=chosen == "pdf")
         if chosen == "html":
             _emit(page, output)
             return
