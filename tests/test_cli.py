@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -194,6 +195,49 @@ def test_python_dash_m_and_help_do_not_import_heavy_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+_HELP_IN_A_NEW_PROCESS = """
+import sys
+{preload}
+from combmap.cli import main
+try:
+    main({args!r})
+except SystemExit:
+    pass
+loaded = [m for m in ("rich.markdown", "markdown_it", "pygments", "rich.traceback") if m in sys.modules]
+print(loaded, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], [], ["plan", "--help"], ["ontology"]])
+def test_help_does_not_load_markdown_or_tracebacks_and_looks_the_same(args: list[str]) -> None:
+    """Issue 14: help loads only what it uses, and prints what typer's formatter prints."""
+    env = {**os.environ, "COLUMNS": "100", "FORCE_COLOR": "1"}
+    printed = []
+    for preload in ("", "import rich.markdown, rich.traceback"):
+        code = _HELP_IN_A_NEW_PROCESS.format(preload=preload, args=args)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        printed.append((done.stdout, done.stderr.splitlines()[-1]))
+    (light, light_loaded), (full, full_loaded) = printed
+    assert "\x1b[" in light and "Usage" in light
+    assert light == full
+    assert light_loaded == "[]"
+    assert full_loaded != "[]"
+
+
+def test_deferred_help_names_are_the_real_classes_when_used() -> None:
+    from rich.markdown import Markdown
+    from rich.traceback import Traceback
+
+    from combmap.cli import _Deferred
+
+    markdown = _Deferred("Markdown", (), {"_module": "rich.markdown", "_name": "Markdown"})
+    traceback = _Deferred("Traceback", (), {"_module": "rich.traceback", "_name": "Traceback"})
+    assert type(markdown("*x*")) is Markdown
+    assert traceback.from_exception == Traceback.from_exception
 
 
 def test_full_disk_on_stdout_is_an_output_error_exit_1() -> None:
