@@ -240,6 +240,17 @@ def test_deferred_help_names_are_the_real_classes_when_used() -> None:
     assert traceback.from_exception == Traceback.from_exception
 
 
+def test_replacing_an_output_without_answers_does_not_import_assess(tmp_path: Path) -> None:
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom combmap.output import write_output\n"
+        f"target = Path({str(tmp_path / 'x.svg')!r})\n"
+        "write_output(target, '<svg/>')\nwrite_output(target, '<svg></svg>')\n"
+        "print(target.read_text(), 'combmap.assess' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["<svg></svg>", "False"]
+
+
 def test_full_disk_on_stdout_is_an_output_error_exit_1() -> None:
     """Issue 15 item 6: a full disk on stdout was 'internal error', exit 3."""
     with open("/dev/full", "w") as full:
