@@ -240,6 +240,47 @@ def test_deferred_help_names_are_the_real_classes_when_used() -> None:
     assert traceback.from_exception == Traceback.from_exception
 
 
+def test_main_with_arguments_gives_the_collector_back(capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    for args in (["plan", "cases/baxter-2020-cvso.yaml", "-f", "json"], ["schema"], ["plan", "missing.yaml"]):
+        run(capsys, *args)
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_start_up_pause_then_freeze_for_one_case_commands() -> None:
+    import gc
+
+    from combmap.cli import common
+
+    common._pause_gc()
+    try:
+        assert not gc.isenabled()
+        common._started(freeze=True)
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        common._started(freeze=True)  # once only
+    finally:
+        common._end_gc_pause(process_ends=False)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()  # a caller's own choice stands
+    try:
+        common._pause_gc()
+        common._end_gc_pause(process_ends=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_command_that_ends_the_process_leaves_the_heap_frozen() -> None:
+    code = (
+        "import gc, sys\nfrom combmap.cli import main\nsys.argv = ['combmap', 'schema']\n"
+        "try:\n    main()\nexcept SystemExit:\n    print(gc.get_freeze_count() > 0, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.strip() == "True"
+
+
 def test_replacing_an_output_without_answers_does_not_import_assess(tmp_path: Path) -> None:
     code = (
         "import sys\nfrom pathlib import Path\nfrom combmap.output import write_output\n"

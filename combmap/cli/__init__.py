@@ -27,7 +27,16 @@ from combmap.cli import (  # noqa: F401  (registration)
     plan,
     shell,
 )
-from combmap.cli.common import COMPLETE_VAR, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _report, app
+from combmap.cli.common import (
+    COMPLETE_VAR,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    _end_gc_pause,
+    _pause_gc,
+    _report,
+    app,
+)
 
 __all__ = ["app", "main"]
 
@@ -148,9 +157,16 @@ def _asks_for_help(args: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI: map library errors to exit 1, usage errors to 2, bugs to 3."""
+    _pause_gc()
+    try:
+        _run(sys.argv[1:] if argv is None else argv)
+    finally:
+        _end_gc_pause(process_ends=argv is None)
+
+
+def _run(args: list[str]) -> NoReturn:
     from combmap.errors import CombmapError
 
-    args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     completing = COMPLETE_VAR in os.environ
     if completing:  # the shell asks for completions: typer's own protocol, on the full app
