@@ -336,3 +336,15 @@ def test_help_with_stand_in_commands_is_typer_help(
         outputs.append(capsys.readouterr())
     assert outputs[0] == outputs[1]
     assert outputs[0].out or outputs[0].err
+
+
+def test_help_formatter_falls_back_to_a_plain_import() -> None:
+    """A typer whose formatter imports other names from those modules still gets them."""
+    code = (
+        "import sys\nfrom combmap import cli\n"
+        "cli._UNUSED_BY_HELP = (('rich.markdown', 'NotTheNameTyperImports'),)\n"
+        "cli._import_help_formatter()\nimport typer.rich_utils as formatter\n"
+        "print(formatter.Markdown.__module__, 'rich.markdown' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["rich.markdown", "True"]
