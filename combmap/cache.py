@@ -270,8 +270,11 @@ def cached(
     if data is not None:
         body = _unframed(key, data)
         if body is not None:
+            from combmap.yamlio import paused_gc
+
             try:
-                found = pickle.loads(body)
+                with paused_gc():  # what it makes all stays alive: collecting on the way doubles the time
+                    found = pickle.loads(body)
             except Exception:  # a stale or damaged entry is rebuilt, whatever it raises
                 found = None
             if isinstance(found, kind):

@@ -466,6 +466,16 @@ class Ontology:
             raise UnknownIdError(f"unknown profile {chosen!r}{hint} (known: {known})")
         return self._profiles[chosen]
 
+    def indexed(self) -> Ontology:
+        """This ontology with the indexes every plan reads already built (profiles, adjacency).
+
+        `load_ontology` builds them before caching, so that a cached copy carries them
+        instead of every run building them again (3 ms of each cached run).
+        """
+        for profile in self._profiles.values():
+            _ = profile.outgoing
+        return self
+
     @cached_property
     def _profiles(self) -> Mapping[str, Profile]:
         out = {}
@@ -1291,4 +1301,4 @@ def load_ontology(
 
     if cache is None and not caching.enabled():
         return build()
-    return caching.cached(directories, build, Ontology)
+    return caching.cached(directories, lambda: build().indexed(), Ontology)

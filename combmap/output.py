@@ -59,7 +59,7 @@ def write_output(path: Path, data: str | bytes, *, replace_answers: bool = False
     if mode is not None and not stat.S_ISREG(mode):
         raise OutputError(f"cannot write {path}: it is not a regular file, a device or a pipe")
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    if mode is not None and not replace_answers:
+    if mode is not None and not replace_answers and _may_hold_answers(target):
         from combmap.assess import answers_held
 
         owners = answers_held(target)
@@ -68,6 +68,18 @@ def write_output(path: Path, data: str | bytes, *, replace_answers: bool = False
                 f"{path} holds {owners}; not replaced. Write to another file name"
             )
     write_atomic(target, payload)
+
+
+def _may_hold_answers(path: Path) -> bool:
+    """Whether a file mentions `assessment` (answers sit under that key): only then is it read as YAML.
+
+    Replacing last run's SVG or HTML then costs a read, not the import of assess and its models.
+    """
+    try:
+        with open(path, "rb") as handle:
+            return b"assessment" in handle.read()
+    except OSError:
+        return False
 
 
 def _descriptor_link(path: Path) -> bool:

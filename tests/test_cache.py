@@ -52,6 +52,18 @@ def test_a_cached_ontology_is_the_same_ontology(cache_home: Path) -> None:
 
 
 @posix_only
+def test_a_cached_ontology_carries_the_profile_indexes(cache_home: Path) -> None:
+    load_ontology()
+    again = load_ontology()
+    assert "_profiles" in vars(again)
+    fresh = load_ontology(cache=False)
+    for name in fresh.manifest.profiles:
+        assert "outgoing" in vars(again.profile(name))
+        assert again.profile(name) == fresh.profile(name)
+        assert again.profile(name).outgoing == fresh.profile(name).outgoing
+
+
+@posix_only
 def test_the_directory_and_entries_are_private(cache_home: Path) -> None:
     load_ontology()
     assert cache_home.stat().st_mode & 0o777 == 0o700

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -196,6 +197,101 @@ def test_python_dash_m_and_help_do_not_import_heavy_modules() -> None:
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
+_HELP_IN_A_NEW_PROCESS = """
+import sys
+{preload}
+from combmap.cli import main
+try:
+    main({args!r})
+except SystemExit:
+    pass
+loaded = [m for m in ("rich.markdown", "markdown_it", "pygments", "rich.traceback") if m in sys.modules]
+print(loaded, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], [], ["plan", "--help"], ["ontology"]])
+def test_help_does_not_load_markdown_or_tracebacks_and_looks_the_same(args: list[str]) -> None:
+    """Issue 14: help loads only what it uses, and prints what typer's formatter prints."""
+    env = {**os.environ, "COLUMNS": "100", "FORCE_COLOR": "1"}
+    printed = []
+    for preload in ("", "import rich.markdown, rich.traceback"):
+        code = _HELP_IN_A_NEW_PROCESS.format(preload=preload, args=args)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        printed.append((done.stdout, done.stderr.splitlines()[-1]))
+    (light, light_loaded), (full, full_loaded) = printed
+    assert "\x1b[" in light and "Usage" in light
+    assert light == full
+    assert light_loaded == "[]"
+    assert full_loaded != "[]"
+
+
+def test_deferred_help_names_are_the_real_classes_when_used() -> None:
+    from rich.markdown import Markdown
+    from rich.traceback import Traceback
+
+    from combmap.cli import _Deferred
+
+    markdown = _Deferred("Markdown", (), {"_module": "rich.markdown", "_name": "Markdown"})
+    traceback = _Deferred("Traceback", (), {"_module": "rich.traceback", "_name": "Traceback"})
+    assert type(markdown("*x*")) is Markdown
+    assert traceback.from_exception == Traceback.from_exception
+
+
+def test_main_with_arguments_gives_the_collector_back(capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    for args in (["plan", "cases/baxter-2020-cvso.yaml", "-f", "json"], ["schema"], ["plan", "missing.yaml"]):
+        run(capsys, *args)
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_start_up_pause_then_freeze_for_one_case_commands() -> None:
+    import gc
+
+    from combmap.cli import common
+
+    common._pause_gc()
+    try:
+        assert not gc.isenabled()
+        common._started(freeze=True)
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        common._started(freeze=True)  # once only
+    finally:
+        common._end_gc_pause(process_ends=False)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()  # a caller's own choice stands
+    try:
+        common._pause_gc()
+        common._end_gc_pause(process_ends=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_command_that_ends_the_process_leaves_the_heap_frozen() -> None:
+    code = (
+        "import gc, sys\nfrom combmap.cli import main\nsys.argv = ['combmap', 'schema']\n"
+        "try:\n    main()\nexcept SystemExit:\n    print(gc.get_freeze_count() > 0, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.strip() == "True"
+
+
+def test_replacing_an_output_without_answers_does_not_import_assess(tmp_path: Path) -> None:
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom combmap.output import write_output\n"
+        f"target = Path({str(tmp_path / 'x.svg')!r})\n"
+        "write_output(target, '<svg/>')\nwrite_output(target, '<svg></svg>')\n"
+        "print(target.read_text(), 'combmap.assess' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["<svg></svg>", "False"]
+
+
 def test_full_disk_on_stdout_is_an_output_error_exit_1() -> None:
     """Issue 15 item 6: a full disk on stdout was 'internal error', exit 3."""
     with open("/dev/full", "w") as full:
@@ -240,3 +336,15 @@ def test_help_with_stand_in_commands_is_typer_help(
         outputs.append(capsys.readouterr())
     assert outputs[0] == outputs[1]
     assert outputs[0].out or outputs[0].err
+
+
+def test_help_formatter_falls_back_to_a_plain_import() -> None:
+    """A typer whose formatter imports other names from those modules still gets them."""
+    code = (
+        "import sys\nfrom combmap import cli\n"
+        "cli._UNUSED_BY_HELP = (('rich.markdown', 'NotTheNameTyperImports'),)\n"
+        "cli._import_help_formatter()\nimport typer.rich_utils as formatter\n"
+        "print(formatter.Markdown.__module__, 'rich.markdown' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["rich.markdown", "True"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -149,10 +150,63 @@ _QUIET = [False]
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _ontology(overlays: list[Path] | None) -> Ontology:
+#: Whether `main` paused the cyclic garbage collector for start-up, and whether `_started`
+#: froze what start-up made.
+_GC = {"paused": False, "frozen": False}
+
+
+def _pause_gc() -> None:
+    """Pause the cyclic collector for start-up (`main`); `_started` resumes it."""
+    if gc.isenabled():
+        gc.disable()
+        _GC["paused"] = True
+
+
+def _started(*, freeze: bool) -> None:
+    """Start-up is over (the inputs are loaded): resume the collector `_pause_gc` paused.
+
+    Imports, typer's parsing and loading make some 60,000 containers (58,000 for `plan`
+    on Baxter) that live until the process ends. Collecting finds no garbage among them, yet young collections scanned them
+    again and again and the run's first full collection (inside make_plan) walked them all.
+    `freeze` moves them out of every later collection's sight; only one-case commands freeze
+    (aggregate freezes its own heap when it starts counting).
+    """
+    if not _GC["paused"]:
+        return
+    _GC["paused"] = False
+    if freeze:
+        gc.freeze()
+        _GC["frozen"] = True
+    gc.enable()
+
+
+def _end_gc_pause(*, process_ends: bool) -> None:
+    """After the command: leave the collector as `main` found it, or, when the process ends, freeze all.
+
+    At exit the interpreter's last collection walks every object still alive only to free
+    memory that the exit frees anyway (15 ms for the minimal typer app, more for a plan);
+    frozen objects are skipped. A `main` called with arguments (tests, a longer-lived
+    process) gets the collector back unpaused and unfrozen.
+    """
+    if process_ends:
+        gc.freeze()
+        return
+    if _GC["frozen"]:
+        gc.unfreeze()
+        _GC["frozen"] = False
+    _started(freeze=False)
+
+
+def _load_ontology(overlays: list[Path] | None) -> Ontology:
     from combmap.ontology import load_ontology
 
     return load_ontology(*(overlays or []))
+
+
+def _ontology(overlays: list[Path] | None) -> Ontology:
+    ontology = _load_ontology(overlays)
+    _started(freeze=False)
+    return ontology
 
 
 def _stdin_once(paths: list[Path] | list[str]) -> None:
@@ -164,8 +218,10 @@ def _stdin_once(paths: list[Path] | list[str]) -> None:
 def _case(path: Path, overlays: list[Path] | None) -> tuple[Ontology, Case]:
     from combmap.case import load_case
 
-    ontology = _ontology(overlays)
-    return ontology, load_case(path, ontology)
+    ontology = _load_ontology(overlays)
+    loaded = load_case(path, ontology)
+    _started(freeze=True)
+    return ontology, loaded
 
 
 def _emit(data: str | bytes, output: Path | None) -> None:
