@@ -115,6 +115,8 @@ class Index:
             for link in out:
                 self.function_lists[function][link.target].append(link)
         self._cache: dict[Coding, Skeleton] = {}
+        self._listed: dict[str, dict[str, Offer]] = {}
+        self._evidence: dict[tuple[str, ...], dict[str, _Evidence]] = {}
 
     def out(self, relation: Relation, source: str) -> list[Link]:
         """Links of a relation leaving an entity."""
@@ -181,7 +183,7 @@ class Index:
         withheld: dict[str, tuple[tuple[str, str], ...]] = {}
         listed_anywhere: set[str] = set()
         for function in sorted(routes, key=sort_key):
-            found, held = self._offers(function, coding, components, evidence, routes[function])
+            found, held = self._offers(function, components, evidence, routes[function])
             offers[function] = found
             withheld[function] = held
             listed_anywhere.update(o.technique for o in found)
@@ -205,10 +207,14 @@ class Index:
             domain_only=domain_only,
         )
 
-    def _domain_evidence(
-        self, domains: Iterable[str]
-    ) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[Link, ...], tuple[Link, ...]]]:
-        """Per technique: independent lineages for, domains, positive links, and links against."""
+    def _domain_evidence(self, domains: tuple[str, ...]) -> dict[str, _Evidence]:
+        """Per technique: independent lineages for, domains, positive links, and links against.
+
+        Computed once per tuple of domains: many codings share their domains.
+        """
+        found = self._evidence.get(domains)
+        if found is not None:
+            return found
         positive: dict[str, list[Link]] = defaultdict(list)
         negative: dict[str, list[Link]] = defaultdict(list)
         for domain in domains:
@@ -223,50 +229,90 @@ class Index:
                     negative[link.target].append(link)
         out = {}
         for technique in sorted({*positive, *negative}, key=sort_key):
-            links = sorted(positive.get(technique, []))
+            links = sorted(positive.get(technique, []), key=_link_order)
             out[technique] = (
                 _independent(self.lineages(link) for link in links),
                 tuple(sorted({link.source for link in links}, key=sort_key)),
                 tuple(links),
-                tuple(sorted(negative.get(technique, []))),
+                tuple(sorted(negative.get(technique, []), key=_link_order)),
             )
+        self._evidence[domains] = out
         return out
+
+    def listed(self, function: str) -> dict[str, Offer]:
+        """The guide's techniques for a function as offers without domain evidence, once each."""
+        found = self._listed.get(function)
+        if found is None:
+            found = self._listed[function] = {}
+            for technique, links in self.function_lists.get(function, {}).items():
+                best = min((link.grade or "listed" for link in links), key=lambda g: TIERS.get(g, 2))
+                found[technique] = Offer(
+                    technique, best, (), (), tuple(sorted(links, key=_link_order))
+                )
+        return found
 
     def _offers(
         self,
         function: str,
-        coding: Coding,
         components: tuple[str, ...],
-        evidence: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[Link, ...], tuple[Link, ...]]],
+        evidence: dict[str, _Evidence],
         paths: list[Path],
     ) -> tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]]:
-        """Techniques under a function for a coding, and those withheld with the reason."""
-        grades: dict[str, tuple[str | None, list[Link]]] = {}
-        for technique, links in self.function_lists.get(function, {}).items():
-            best = min((link.grade or "listed" for link in links), key=lambda g: TIERS.get(g, 2))
-            grades[technique] = (best, sorted(links))
+        """Techniques under a function for a coding, and those withheld with the reason.
+
+        A technique of the guide's list with no domain evidence and no CACTIS link is offered as
+        listed (`listed`, built once per function); only the others are worked out here.
+        """
+        listed = self.listed(function)
+        cactis: dict[str, list[Link]] = {}
         for component in components:
-            for link in self.cactis.get((component, function), []):
-                grade, links = grades.get(link.target, ("cactis", []))
-                grades[link.target] = (grade, sorted({*links, link}))
+            for link in self.cactis.get((component, function), ()):
+                cactis.setdefault(link.target, []).append(link)
+        grades: dict[str, tuple[str | None, tuple[Link, ...]]] = {}
+        offers = []
+        for technique, plain in listed.items():
+            more = cactis.get(technique)
+            if more is not None:
+                grades[technique] = (plain.grade, _sorted_links({*plain.links, *more}))
+            elif technique in evidence:
+                grades[technique] = (plain.grade, plain.links)
+            else:
+                offers.append(plain)
+        for technique, more in cactis.items():
+            if technique not in listed:
+                grades[technique] = ("cactis", _sorted_links(set(more)))
         # Techniques linked to a domain through which this function was reached are offered
         # under it even when the guide's list for the function does not hold them.
         tdf_domains = {p.code for p in paths if p.via == "tdf"}
         for technique, (lineages, doms, _, _) in evidence.items():
-            if lineages and technique not in grades and tdf_domains.intersection(doms):
-                grades[technique] = (None, [])
-        offers = []
+            if lineages and technique not in grades and technique not in listed:
+                if not tdf_domains.isdisjoint(doms):
+                    grades[technique] = (None, ())
         held = []
         for technique, (grade, links) in grades.items():
-            lineages, doms, for_links, against = evidence.get(technique, ((), (), (), ()))
+            lineages, doms, for_links, against = evidence.get(technique, _NO_EVIDENCE)
             if not lineages and against:
                 held.append((technique, _against(against, self)))
                 continue
             offers.append(Offer(technique, grade, lineages, doms, (*links, *for_links)))
-        return (
-            tuple(sorted(offers, key=offer_order)),
-            tuple(sorted(held, key=lambda h: sort_key(h[0]))),
-        )
+        offers.sort(key=offer_order)
+        held.sort(key=lambda h: sort_key(h[0]))
+        return tuple(offers), tuple(held)
+
+
+#: A technique's evidence for a coding's domains: independent lineages for, the domains
+#: linking it, the links for, and the links against.
+_Evidence = tuple[tuple[str, ...], tuple[str, ...], tuple[Link, ...], tuple[Link, ...]]
+_NO_EVIDENCE: _Evidence = ((), (), (), ())
+
+
+def _link_order(link: Link) -> tuple[str, ...]:
+    """Links' own order (Link.__lt__), as a sort key: one call per link, not per comparison."""
+    return link._key()
+
+
+def _sorted_links(links: set[Link]) -> tuple[Link, ...]:
+    return tuple(sorted(links, key=_link_order))
 
 
 def offer_order(offer: Offer) -> tuple[object, ...]:
