@@ -130,7 +130,7 @@ class Scorer:
         Raises:
             UnknownIdError: the profile does not exist.
         """
-        result = outcome(case, self.ontology, profile=profile)
+        result = outcome(case, self.ontology, profile=profile, explain=False)
         barriers = result.case.barriers
         return Coverage(
             case=case.id,

@@ -89,6 +89,22 @@ class Skeleton:
     domain_only: tuple[Offer, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """A coding's functions left in by a selection, and its recommended techniques there.
+
+    The techniques are those a plan recommends for a barrier of this coding; which of two
+    equal offers of one technique (under two functions) is kept may differ, hence its links.
+    """
+
+    functions: tuple[str, ...]
+    recommended: tuple[Offer, ...]
+
+
+#: Codings × selections whose `Reach` is kept before the memo is emptied (flat memory).
+REACH_KEPT = 50_000
+
+
 class Index:
     """A profile's links arranged for chains, optionally without some links (robustness)."""
 
@@ -115,8 +131,13 @@ class Index:
             for link in out:
                 self.function_lists[function][link.target].append(link)
         self._cache: dict[Coding, Skeleton] = {}
+        self._reach: dict[tuple[Coding, frozenset[str], int], Reach] = {}
         self._listed: dict[str, dict[str, Offer]] = {}
         self._evidence: dict[tuple[str, ...], dict[str, _Evidence]] = {}
+        self._offered: dict[
+            tuple[str, tuple[str, ...], frozenset[str], tuple[str, ...]],
+            tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]],
+        ] = {}
 
     def out(self, relation: Relation, source: str) -> list[Link]:
         """Links of a relation leaving an entity."""
@@ -131,6 +152,22 @@ class Index:
         found = self._cache.get(coding)
         if found is None:
             found = self._cache[coding] = self._build(coding)
+        return found
+
+    def reach(self, coding: Coding, excluded: frozenset[str], per_barrier: int) -> Reach:
+        """What a coding reaches with some options excluded, computed once (aggregate's path)."""
+        key = (coding, excluded, per_barrier)
+        found = self._reach.get(key)
+        if found is None:
+            skeleton = self.skeleton(coding)
+            functions = tuple(f for f in skeleton.routes if f not in excluded)
+            offers = (
+                [o for o in skeleton.offers[f] if o.technique not in excluded] for f in functions
+            )
+            found = Reach(functions, tuple(best(offers, per_barrier)))
+            if len(self._reach) >= REACH_KEPT:
+                self._reach.clear()
+            self._reach[key] = found
         return found
 
     # --- components ----------------------------------------------------------------------------
@@ -183,7 +220,9 @@ class Index:
         withheld: dict[str, tuple[tuple[str, str], ...]] = {}
         listed_anywhere: set[str] = set()
         for function in sorted(routes, key=sort_key):
-            found, held = self._offers(function, components, evidence, routes[function])
+            found, held = self._offers(
+                function, coding.domains, components, evidence, routes[function]
+            )
             offers[function] = found
             withheld[function] = held
             listed_anywhere.update(o.technique for o in found)
@@ -254,19 +293,37 @@ class Index:
     def _offers(
         self,
         function: str,
+        domains: tuple[str, ...],
         components: tuple[str, ...],
         evidence: dict[str, _Evidence],
         paths: list[Path],
     ) -> tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]]:
         """Techniques under a function for a coding, and those withheld with the reason.
 
-        A technique of the guide's list with no domain evidence and no CACTIS link is offered as
-        listed (`listed`, built once per function); only the others are worked out here.
+        They depend only on the function, the coding's domains, those through which it reaches
+        the function, and its components with a CACTIS suggestion under the function: many
+        codings share these, so each is worked out once. A technique of the guide's list with
+        no domain evidence and no CACTIS link is offered as listed (`listed`).
         """
+        tdf_domains = frozenset(p.code for p in paths if p.via == "tdf")
+        suggesting = tuple(c for c in components if (c, function) in self.cactis)
+        key = (function, domains, tdf_domains, suggesting)
+        found = self._offered.get(key)
+        if found is None:
+            found = self._offered[key] = self._work_out(function, suggesting, evidence, tdf_domains)
+        return found
+
+    def _work_out(
+        self,
+        function: str,
+        components: tuple[str, ...],
+        evidence: dict[str, _Evidence],
+        tdf_domains: frozenset[str],
+    ) -> tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]]:
         listed = self.listed(function)
         cactis: dict[str, list[Link]] = {}
         for component in components:
-            for link in self.cactis.get((component, function), ()):
+            for link in self.cactis[(component, function)]:
                 cactis.setdefault(link.target, []).append(link)
         grades: dict[str, tuple[str | None, tuple[Link, ...]]] = {}
         offers = []
@@ -283,7 +340,6 @@ class Index:
                 grades[technique] = ("cactis", _sorted_links(set(more)))
         # Techniques linked to a domain through which this function was reached are offered
         # under it even when the guide's list for the function does not hold them.
-        tdf_domains = {p.code for p in paths if p.via == "tdf"}
         for technique, (lineages, doms, _, _) in evidence.items():
             if lineages and technique not in grades and technique not in listed:
                 if not tdf_domains.isdisjoint(doms):
@@ -313,6 +369,17 @@ def _link_order(link: Link) -> tuple[str, ...]:
 
 def _sorted_links(links: set[Link]) -> tuple[Link, ...]:
     return tuple(sorted(links, key=_link_order))
+
+
+def best(by_function: Iterable[list[Offer]], per_barrier: int) -> list[Offer]:
+    """A barrier's recommended techniques: each technique's best offer (the first of equals)."""
+    merged: dict[str, Offer] = {}
+    for offers in by_function:
+        for offer in offers:
+            held = merged.get(offer.technique)
+            if held is None or offer.key < held.key:
+                merged[offer.technique] = offer
+    return sorted(merged.values(), key=offer_order)[:per_barrier]
 
 
 def offer_order(offer: Offer) -> tuple[object, ...]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from combmap.case import Barrier, Case
 from combmap.ontology import Link, Ontology, Profile, sort_key
-from combmap.plan.chains import Coding, Index, Offer, Path, Skeleton, offer_order
+from combmap.plan.chains import Coding, Index, Offer, Path, Skeleton, best
 from combmap.plan.models import (
     BcioAnnotation,
     BehaviourPlan,
@@ -133,25 +133,35 @@ def _rank(
     measure: Callable[[_Ranked], tuple[float, float]] = _by_load,
 ) -> list[_Ranked]:
     """Order by the measure; items equal on it tie (one rank), listed by the stated tiebreak."""
-    items.sort(key=lambda i: (measure(i), tiebreak(i.id)))
-    for position, item in enumerate(items):
-        previous = items[position - 1] if position else None
-        if previous is not None and measure(previous) == measure(item):
-            item.rank = previous.rank
-            item.tie = previous.tie = True
+    keys = [(measure(i), tiebreak(i.id), n) for n, i in enumerate(items)]
+    keys.sort()
+    ordered = [items[n] for _, _, n in keys]
+    for position, item in enumerate(ordered):
+        if position and keys[position][0] == keys[position - 1][0]:
+            item.rank = ordered[position - 1].rank
+            item.tie = ordered[position - 1].tie = True
         else:
             item.rank = position + 1
+    items[:] = ordered
     return items
 
 
 @dataclass
 class Outcome:
-    """Every number of a plan, for one index (all links, or without the unverified ones)."""
+    """Every number of a plan, for one index (all links, or without the unverified ones).
+
+    With `explain` off (aggregate's counting), what only the plan's explanations read is not
+    built: the offers per function, the drafted interventions, the functions behind each
+    technique. The scores and counts are the same: a barrier's recommended techniques are
+    then its coding's, worked out once per coding and selection, and differ only in which of
+    two equal offers of a technique (under two functions) is kept, hence in its links.
+    """
 
     case: Case
     index: Index
     chosen: Selection
     per_barrier: int
+    explain: bool = True
     kinds: dict[str, BarrierKind] = field(init=False)
     loads: dict[str, float] = field(init=False)
     skeletons: dict[str, Skeleton] = field(init=False)
@@ -174,32 +184,47 @@ class Outcome:
             for b in case.barriers
         }
         self.skeletons = {b.id: self.index.skeleton(Coding.of(b)) for b in case.barriers}
-        self._functions()
         self.offered = {}
         self.recommended = {}
-        self._shared: dict[int, tuple[dict[str, list[Offer]], list[Offer]]] = {}
-        for barrier in case.barriers:
-            self._offer(barrier)
+        if self.explain:
+            self._functions(
+                {
+                    b: tuple(f for f in skeleton.routes if self.chosen.allows(f))
+                    for b, skeleton in self.skeletons.items()
+                }
+            )
+            self._shared: dict[int, tuple[dict[str, list[Offer]], list[Offer]]] = {}
+            for barrier in case.barriers:
+                self._offer(barrier)
+        else:
+            excluded = frozenset(self.chosen.excluded)
+            reach = {
+                b.id: self.index.reach(Coding.of(b), excluded, self.per_barrier)
+                for b in case.barriers
+            }
+            self._functions({b: r.functions for b, r in reach.items()})
+            self.recommended = {b: list(r.recommended) for b, r in reach.items()}
         self._techniques()
         self._policies()
-        self._interventions()
+        if self.explain:
+            self._interventions()
 
     @property
     def selected(self) -> list[str]:
         """Candidate functions left in by APEASE, by rank."""
         return [f.id for f in self.functions]
 
-    def _functions(self) -> None:
+    def _functions(self, allowed: dict[str, tuple[str, ...]]) -> None:
         reached: dict[str, _Ranked] = {}
         for barrier in self.case.barriers:
-            for function in self.skeletons[barrier.id].routes:
-                if not self.chosen.allows(function):
-                    continue
-                item = reached.setdefault(function, _Ranked(function, 0.0, [], []))
-                item.score += self.loads[barrier.id]
-                (item.enablers if barrier.kind == BarrierKind.ENABLER else item.barriers).append(
-                    barrier.id
-                )
+            load = self.loads[barrier.id]
+            enabler = barrier.kind == BarrierKind.ENABLER
+            for function in allowed[barrier.id]:
+                item = reached.get(function)
+                if item is None:
+                    item = reached[function] = _Ranked(function, 0.0, [], [])
+                item.score += load
+                (item.enablers if enabler else item.barriers).append(barrier.id)
         self.functions = _rank(list(reached.values()), _wheel)
         self.order = {f.id: position for position, f in enumerate(self.functions)}
 
@@ -211,17 +236,14 @@ class Outcome:
             self.offered[barrier.id], self.recommended[barrier.id] = shared
             return
         by_function: dict[str, list[Offer]] = {}
-        merged: dict[str, Offer] = {}
         for function in sorted(
             (f for f in skeleton.routes if f in self.order), key=self.order.__getitem__
         ):
-            offers = [o for o in skeleton.offers[function] if self.chosen.allows(o.technique)]
-            by_function[function] = offers
-            for offer in offers:
-                if offer.technique not in merged or offer.key < merged[offer.technique].key:
-                    merged[offer.technique] = offer
+            by_function[function] = [
+                o for o in skeleton.offers[function] if self.chosen.allows(o.technique)
+            ]
         self.offered[barrier.id] = by_function
-        self.recommended[barrier.id] = sorted(merged.values(), key=offer_order)[: self.per_barrier]
+        self.recommended[barrier.id] = best(by_function.values(), self.per_barrier)
         self._shared[id(skeleton)] = (by_function, self.recommended[barrier.id])
 
     def _techniques(self) -> None:
@@ -234,11 +256,12 @@ class Outcome:
                 if barrier.kind != BarrierKind.ENABLER:
                     tally.barriers.append(barrier.id)
                     tally.evidence += offer.evidence > 0
-                tally.functions.update(
-                    f
-                    for f, offers in self.offered[barrier.id].items()
-                    if any(o.technique == offer.technique for o in offers)
-                )
+                if self.explain:
+                    tally.functions.update(
+                        f
+                        for f, offers in self.offered[barrier.id].items()
+                        if any(o.technique == offer.technique for o in offers)
+                    )
         self.tallies = dict(tallies)
         self.techniques = _rank(
             [
@@ -344,8 +367,9 @@ def outcome(
     profile: str | None = None,
     per_barrier: int = PER_BARRIER,
     verified_only: bool = False,
+    explain: bool = True,
 ) -> Outcome:
-    """The numbers of a case's plan, without the explanations (aggregate's fast path)."""
+    """The numbers of a case's plan; with `explain` off, only its numbers (see `Outcome`)."""
     chosen = ontology.profile(profile or case.profile)
     # Outcomes are not determinants: never scored, no chain (issue 16).
     case = replace(
@@ -357,7 +381,7 @@ def outcome(
         ),
     )
     index = index_for(ontology, chosen, verified_only=verified_only)
-    return Outcome(case, index, selection(case, ontology), per_barrier)
+    return Outcome(case, index, selection(case, ontology), per_barrier, explain)
 
 
 # --- the plan --------------------------------------------------------------------------------
