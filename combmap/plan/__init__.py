@@ -3,7 +3,7 @@
 * `chains`: per-barrier chains, barrier → domains → components → functions → techniques;
 * `selection`: what the case's APEASE judgements leave in;
 * `planner`: ranking by the load of barriers addressed, drafted interventions, robustness;
-* `models`: the plan as data (JSON schema `combmap.plan/2`); `rules`: the rules it states.
+* `models`: the plan as data (JSON schema `combmap.plan/3`); `rules`: the rules it states.
 
 `Scorer` is aggregate's fast path: the same numbers without the explanations.
 """
@@ -18,6 +18,7 @@ from combmap.plan.models import (
     PLAN_SCHEMA,
     Chain,
     ChainFunction,
+    ChainParts,
     ChainTechnique,
     Excluded,
     Intervention,
@@ -47,6 +48,7 @@ __all__ = [
     "PLAN_SCHEMA",
     "Chain",
     "ChainFunction",
+    "ChainParts",
     "ChainTechnique",
     "Coverage",
     "Excluded",

@@ -20,6 +20,7 @@ from combmap.plan.models import (
     BehaviourPlan,
     Chain,
     ChainFunction,
+    ChainParts,
     ChainTechnique,
     DeliveryMode,
     DomainTechnique,
@@ -429,9 +430,8 @@ class _Writer:
         self.full = full
         self.links: dict[str, LinkRef] = {}
         self.numbers: dict[Link, str] = {}
-        self._chains: dict[
-            int, tuple[list[ChainFunction], list[DomainTechnique], list[Withheld]]
-        ] = {}
+        #: Per skeleton (one per coding): its key in Plan.chains and the shared parts.
+        self._chains: dict[int, tuple[str, ChainParts]] = {}
 
     def label(self, entity_id: str) -> str:
         return self.onto[entity_id].label
@@ -516,6 +516,7 @@ class _Writer:
             rules=[*RULES, *(EXTRA_RULES[name] for name, on in used if on)],
             interventions=interventions,
             barriers=chains,
+            chains=dict(self._chains.values()),
             selected=main.selected,
             functions=functions,
             policies=policies,
@@ -531,29 +532,26 @@ class _Writer:
     def chain(self, barrier: Barrier) -> Chain:
         main = self.main
         skeleton = main.skeletons[barrier.id]
-        parts = self._chains.get(id(skeleton))
-        if parts is None:
-            parts = self._chains[id(skeleton)] = self._chain_parts(barrier.id, skeleton)
-        functions, other, withheld = parts
-        return Chain(
+        found = self._chains.get(id(skeleton))
+        if found is None:
+            found = self._chains[id(skeleton)] = (
+                f"C{len(self._chains) + 1}",
+                self._chain_parts(barrier.id, skeleton),
+            )
+        key, parts = found
+        return Chain.of(
+            parts,
             id=barrier.id,
             text=barrier.text,
             kind=barrier.kind.value,
             load=_round(main.loads[barrier.id]),
             group=barrier.group,
             domains=list(barrier.domains),
-            components=list(skeleton.components),
-            functions=functions,
-            recommended=[o.technique for o in main.recommended[barrier.id]],
-            other_techniques=other,
-            withheld=withheld,
-            notes=list(skeleton.notes),
+            chain=key,
             behaviour=barrier.behaviour,
         )
 
-    def _chain_parts(
-        self, barrier_id: str, skeleton: Skeleton
-    ) -> tuple[list[ChainFunction], list[DomainTechnique], list[Withheld]]:
+    def _chain_parts(self, barrier_id: str, skeleton: Skeleton) -> ChainParts:
         """What a chain shares with every barrier of the same coding (built once per coding)."""
         main = self.main
         functions = []
@@ -587,7 +585,14 @@ class _Writer:
             for o in skeleton.domain_only
             if o.technique not in listed and main.chosen.allows(o.technique)
         ]
-        return functions, other, withheld
+        return ChainParts(
+            components=list(skeleton.components),
+            functions=functions,
+            recommended=[o.technique for o in main.recommended[barrier_id]],
+            other_techniques=other,
+            withheld=withheld,
+            notes=list(skeleton.notes),
+        )
 
     def _route_links(self, function: str, barriers: Iterable[str]) -> list[Link]:
         return [
