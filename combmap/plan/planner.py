@@ -430,6 +430,8 @@ class _Writer:
         self.full = full
         self.links: dict[str, LinkRef] = {}
         self.numbers: dict[Link, str] = {}
+        #: `numbers` by the link object's id (the ontology keeps every link alive).
+        self._seen: dict[int, str] = {}
         #: Per skeleton (one per coding): its key in Plan.chains and the shared parts.
         self._chains: dict[int, tuple[str, ChainParts]] = {}
 
@@ -437,11 +439,18 @@ class _Writer:
         return self.onto[entity_id].label
 
     def key(self, link: Link) -> str:
-        """The link's key in Plan.links, registering it."""
-        key = self.numbers.get(link)
+        """The link's key in Plan.links, registering it.
+
+        Looked up by the link object first (the ontology holds each link once, and hashing a
+        link's fields costs more than the rest of this), then by value.
+        """
+        key = self._seen.get(id(link))
         if key is None:
-            key = self.numbers[link] = f"L{len(self.numbers) + 1}"
-            self.links[key] = _link_ref(key, link, self.main.index.lineages(link))
+            key = self.numbers.get(link)
+            if key is None:
+                key = self.numbers[link] = f"L{len(self.numbers) + 1}"
+                self.links[key] = _link_ref(key, link, self.main.index.lineages(link))
+            self._seen[id(link)] = key
         return key
 
     def keys(self, links: Iterable[Link]) -> list[str]:
@@ -753,6 +762,7 @@ class _Writer:
             ]
             writer = _Writer(numbers[0], numbers[1], self.onto, self.top, sub)
             writer.links, writer.numbers = self.links, self.numbers  # one link registry
+            writer._seen = self._seen
             scored = numbers[0]
             spec = target.model_dump(exclude={"id", "target", "actor", "notes"}, exclude_none=True)
             out.append(
