@@ -184,7 +184,8 @@ class Outcome:
             b.id: b.load * (case.enabler_weight if b.kind == BarrierKind.ENABLER else 1.0)
             for b in case.barriers
         }
-        self.skeletons = {b.id: self.index.skeleton(Coding.of(b)) for b in case.barriers}
+        codings = {b.id: Coding.of(b) for b in case.barriers}
+        self.skeletons = {b: self.index.skeleton(coding) for b, coding in codings.items()}
         self.offered = {}
         self.recommended = {}
         if self.explain:
@@ -200,8 +201,8 @@ class Outcome:
         else:
             excluded = frozenset(self.chosen.excluded)
             reach = {
-                b.id: self.index.reach(Coding.of(b), excluded, self.per_barrier)
-                for b in case.barriers
+                b: self.index.reach(coding, excluded, self.per_barrier)
+                for b, coding in codings.items()
             }
             self._functions({b: r.functions for b, r in reach.items()})
             self.recommended = {b: list(r.recommended) for b, r in reach.items()}
@@ -248,13 +249,16 @@ class Outcome:
         self._shared[id(skeleton)] = (by_function, self.recommended[barrier.id])
 
     def _techniques(self) -> None:
-        tallies: dict[str, _Tally] = defaultdict(_Tally)
+        tallies: dict[str, _Tally] = {}
         for barrier in self.case.barriers:
             load = self.loads[barrier.id]
+            enabler = barrier.kind == BarrierKind.ENABLER
             for offer in self.recommended[barrier.id]:
-                tally = tallies[offer.technique]
+                tally = tallies.get(offer.technique)
+                if tally is None:
+                    tally = tallies[offer.technique] = _Tally()
                 tally.score += load
-                if barrier.kind != BarrierKind.ENABLER:
+                if not enabler:
                     tally.barriers.append(barrier.id)
                     tally.evidence += offer.evidence > 0
                 if self.explain:
@@ -263,7 +267,7 @@ class Outcome:
                         for f, offers in self.offered[barrier.id].items()
                         if any(o.technique == offer.technique for o in offers)
                     )
-        self.tallies = dict(tallies)
+        self.tallies = tallies
         self.techniques = _rank(
             [
                 _Ranked(t, tally.score, tally.barriers)
@@ -1029,13 +1033,16 @@ def priority_groups(result: Outcome) -> tuple[dict[str, list[Barrier]], dict[str
 
 def priority_key(barriers: list[Barrier]) -> tuple[int, int, bool]:
     """The TDF guide's importance: frequency, elaboration, conflicting evidence."""
-    kinds = {b.kind for b in barriers}
-    conflicting = BarrierKind.BOTH in kinds or {BarrierKind.BARRIER, BarrierKind.ENABLER} <= kinds
     return (
         sum(b.frequency or 1 for b in barriers),
         len({b.theme or b.id for b in barriers}),
-        conflicting,
+        conflicting({b.kind for b in barriers}),
     )
+
+
+def conflicting(kinds: set[BarrierKind]) -> bool:
+    """Evidence conflicts when an entry is both, or entries are barriers and enablers."""
+    return BarrierKind.BOTH in kinds or {BarrierKind.BARRIER, BarrierKind.ENABLER} <= kinds
 
 
 def _link_ref(key: str, link: Link, lineage: tuple[str, ...]) -> LinkRef:
