@@ -131,7 +131,7 @@ class Index:
         self.profile = profile
         links = [link for link in profile.links if keep is None or keep(link)]
         #: Each link's place in the links' own order (Link.__lt__), by object: the ontology
-        #: refuses two equal links, so sorting and de-duplicating by object is by value.
+        #: refuses two equal links, so sorting by object is sorting by value.
         self._order = {id(link): n for n, link in enumerate(sorted(links, key=Link._key))}
         by: dict[Relation, dict[str, list[Link]]] = defaultdict(lambda: defaultdict(list))
         self.cactis: dict[tuple[str, str], list[Link]] = defaultdict(list)
@@ -159,11 +159,12 @@ class Index:
         """Links of a relation leaving an entity."""
         return self.by[relation].get(source, [])
 
-    def sort_links(self, links: Iterable[Link]) -> tuple[Link, ...]:
-        """Links once each, in their own order."""
+    def sort_links(self, links: list[Link]) -> tuple[Link, ...]:
+        """Links in their own order (callers never hold one link twice)."""
+        if len(links) < 2:
+            return tuple(links)
         order = self._order
-        once = {id(link): link for link in links}
-        return tuple(once[n] for n in sorted(once, key=order.__getitem__))
+        return tuple(sorted(links, key=lambda link: order[id(link)]))
 
     def lineages(self, link: Link) -> tuple[str, ...]:
         """The independent evidence bases a link's set derives from."""
