@@ -22,7 +22,7 @@ _TITLES = {
     "references": ("combmap ontology references", "The published sources that entities and links cite."),
     "manifest": ("combmap ontology manifest", "The ontology's name, version, licence and link-set profiles."),
     "questions": ("combmap self-assessment question bank", "The statements `combmap assess` asks, each coded to TDF domains and COM-B components."),
-    "plan": ("combmap plan (combmap.plan/2)", "The output of `combmap plan --format json`: drafted interventions, per-barrier chains, the selected functions, ranked functions, policy categories and techniques with robustness notes, and every link once with its sources."),
+    "plan": ("combmap plan (combmap.plan/3)", "The output of `combmap plan --format json`: drafted interventions, per-barrier chains (each distinct chain once), the selected functions, ranked functions, policy categories and techniques with robustness notes, and every link once with its sources."),
     "aggregate": ("combmap aggregate (combmap.aggregate/1)", "The output of `combmap aggregate -o x.json`: sector-level priorities and plan over many cases."),
     "compare": ("combmap comparison (combmap.compare/1)", "The output of `combmap compare --format json`: shared and differing codes and plans of cases or stakeholder groups."),
 }

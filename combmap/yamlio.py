@@ -85,9 +85,15 @@ class Document:
     file: str
     data: Any
     lines: dict[_KeyPath, int] = field(default_factory=dict)
+    #: The YAML text whose lines are not recorded yet: `parse_yaml` leaves them until a
+    #: problem needs one (most files have none), then parses the text again, recording them.
+    text: str | None = field(default=None, repr=False, compare=False, kw_only=True)
 
     def line(self, path: _KeyPath) -> int | None:
         """Return the line of the deepest known prefix of `path`."""
+        if self.text is not None:
+            self.lines = _parse_yaml(self.text, self.file, located=True).lines
+            self.text = None
         for end in range(len(path), -1, -1):
             found = self.lines.get(tuple(path[:end]))
             if found is not None:
@@ -100,13 +106,53 @@ class Document:
 
 
 class _Builder:
-    """Turns a composed node tree into plain data, refusing aliases and object tags."""
+    """Turns a composed node tree into plain data, refusing aliases and object tags.
+
+    `build` records the line of every key path; `data` makes the same data with the same
+    checks and errors (located by the node), recording nothing: the fast path.
+    """
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.lines: dict[_KeyPath, int] = {}
         self.seen: set[int] = set()
         self.scalars = yaml.constructor.SafeConstructor()
+
+    def data(self, node: yaml.Node, depth: int) -> Any:
+        if id(node) in self.seen:
+            raise self.fail(node, "YAML anchors and aliases (&name, *name) are not accepted")
+        self.seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"nesting deeper than {MAX_DEPTH} levels is not accepted")
+        if node.tag not in _PLAIN_TAGS:
+            raise self.fail(node, f"the YAML tag {node.tag!r} is not accepted; use plain values")
+        kind = type(node)
+        if kind is yaml.ScalarNode and node.tag == "tag:yaml.org,2002:str":
+            return node.value  # the common case first
+        if kind is yaml.MappingNode:
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise self.fail(key_node, "YAML merge keys (<<) are not accepted")
+                key = self.data(key_node, depth + 1)
+                if isinstance(key, (dict, list)):
+                    raise self.fail(key_node, "mapping keys must be plain text")
+                key = str(key) if not isinstance(key, str) else key
+                if key in out:
+                    raise self.fail(key_node, f"the key {key!r} appears twice in one mapping")
+                out[key] = self.data(value_node, depth + 1)
+            return out
+        if kind is yaml.SequenceNode:
+            return [self.data(item, depth + 1) for item in node.value]
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.Node) -> Any:
+        """A scalar that is not plain text: typed as YAML 1.2's core schema reads it."""
+        if isinstance(node, yaml.ScalarNode) and not node.style and not _core_12(node):
+            return node.value  # YAML 1.1 reads it as a bool, date or number; YAML 1.2 does not
+        return self.scalars.construct_object(node)
 
     def fail(self, node: yaml.Node, message: str) -> InputError:
         issue = Issue(self.file, node.start_mark.line + 1, "", message)
@@ -141,9 +187,7 @@ class _Builder:
             ]
         if node.tag == "tag:yaml.org,2002:str":
             return node.value  # the common case, without the constructor's bookkeeping
-        if isinstance(node, yaml.ScalarNode) and not node.style and not _core_12(node):
-            return node.value  # YAML 1.1 reads it as a bool, date or number; YAML 1.2 does not
-        return self.scalars.construct_object(node)
+        return self.scalar(node)
 
 
 #: Plain scalars that YAML 1.2's core schema resolves to bool, int or float (null is the same
@@ -207,12 +251,15 @@ def paused_gc() -> Iterator[None]:
 
 
 def parse_yaml(text: str, file: str) -> Document:
-    """Parse YAML text into a Document, refusing anything beyond plain data."""
+    """Parse YAML text into a Document, refusing anything beyond plain data.
+
+    Lines are recorded when first asked for (`Document.line`), by parsing the text again.
+    """
     with paused_gc():
-        return _parse_yaml(text, file)
+        return _parse_yaml(text, file, located=False)
 
 
-def _parse_yaml(text: str, file: str) -> Document:
+def _parse_yaml(text: str, file: str, *, located: bool) -> Document:
     if _too_deep(text):
         issue = Issue(file, None, "", f"nesting deeper than {MAX_DEPTH} levels is not accepted")
         raise InputError(f"{file} is not a plain YAML data file", [issue])
@@ -237,6 +284,8 @@ def _parse_yaml(text: str, file: str) -> Document:
     if root is None:
         return Document(file, None, {(): 1})
     builder = _Builder(file)
+    if not located:
+        return Document(file, builder.data(root, 0), {(): 1}, text=text)
     data = builder.build(root, (), 0)
     return Document(file, data, builder.lines)
 

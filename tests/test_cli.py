@@ -22,14 +22,15 @@ def test_plan_json_is_the_documented_schema(capsys: pytest.CaptureFixture[str]) 
     code, out, err = run(capsys, "plan", BAXTER, "--format", "json")
     assert code == 0, err
     plan = json.loads(out)
-    assert plan["schema"] == "combmap.plan/2"
+    assert plan["schema"] == "combmap.plan/3"
     assert {"interventions", "barriers", "selected", "functions", "policies", "techniques"} <= set(plan)
     assert plan["case"]["id"] == "baxter-2020-cvso"
     assert plan["profile"] == "bcw2014" and plan["ontology"]
     for key in ("functions", "policies", "techniques"):
         for item in plan[key]:
             assert {"id", "label", "rank", "tie", "score", "barriers", "robustness"} <= set(item)
-    for chain in plan["barriers"]:
+    assert {b["chain"] for b in plan["barriers"]} == set(plan["chains"])
+    for chain in plan["chains"].values():
         for function in chain["functions"]:
             assert function["routes"]
             for technique in function["techniques"]:

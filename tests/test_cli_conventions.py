@@ -209,7 +209,7 @@ def test_a_given_format_writes_any_file_name(capsys: pytest.CaptureFixture[str],
     target = tmp_path / "plan.out"
     code, _, err = run(capsys, "plan", str(BAXTER), "--format", "json", "-o", str(target))
     assert code == 0, err
-    assert json.loads(target.read_text())["schema"] == "combmap.plan/2"
+    assert json.loads(target.read_text())["schema"] == "combmap.plan/3"
 
 
 def test_export_questions_takes_its_format_from_the_suffix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

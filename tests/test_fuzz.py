@@ -23,7 +23,7 @@ from combmap.assess import _answers_from_csv, _answers_from_yaml, question_bank
 from combmap.case import case_from_document
 from combmap.render import plan_markdown
 from combmap.survey import import_survey_text
-from combmap.yamlio import parse_yaml
+from combmap.yamlio import _parse_yaml, parse_yaml
 
 from .conftest import CASES, DATA
 
@@ -152,6 +152,31 @@ def test_arbitrary_text_fails_cleanly(text: str) -> None:
 )
 def test_yaml_shaped_noise_fails_cleanly(_: str, parts: list[str]) -> None:
     _run_case("".join(parts), ONTO)
+
+
+def _parsed(text: str, *, located: bool) -> tuple[object, ...]:
+    try:
+        return ("data", repr(_parse_yaml(text, "f.yaml", located=located).data))  # repr: nan
+    except CombmapError as error:
+        return ("error", error.message, error.issues)
+
+
+HOSTILE_YAML = st.lists(
+    st.sampled_from(
+        ["a:", " b", "- ", "[", "]", "{", "}", ": ", "&x ", "*x", "!!python/object ", "!!str ",
+         "!!map ", "!!seq ", "!!int ", "<<: ", "'", '"', "\n", "\t", "#", "? ", "|", ">", "yes",
+         "0o17", "017", "190:20:30", "2001-12-14", ".nan", "1_000", "a: 1\na: 2\n", "%YAML 1.2\n",
+         "---\n", "..."]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@FUZZ
+@given(HOSTILE_YAML | mutated(SEED).map(_dump))
+def test_the_fast_parse_answers_as_the_located_one(text: str) -> None:
+    """parse_yaml records no lines (they are found again on demand): same data, same errors."""
+    assert _parsed(text, located=False) == _parsed(text, located=True)
 
 
 SEED_LINKS = {

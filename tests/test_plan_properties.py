@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from combmap import Case, Ontology, load_ontology, make_plan
 from combmap.case import Barrier, Exclusion
 from combmap.ontology import Link
-from combmap.plan import Plan, RankedFunction, RankedPolicy, RankedTechnique
+from combmap.plan import Plan, RankedFunction, RankedPolicy, RankedTechnique, Scorer
 from combmap.plan.chains import POSITIVE
 from combmap.schema import BarrierKind, BehaviourModel, CaseInfoModel, Kind, Relation, Status
 
@@ -298,3 +298,52 @@ def test_robustness_notes_follow_the_statuses_on_a_real_case() -> None:
     assert all(plan.links[k].status == "unverified" for t in weak for k in t.robustness.unverified_links)
     assert not any(t.robustness.unverified_links for t in calm.techniques)
     assert "unverified link" in plan.robustness and calm.robustness == "No item rests on an unverified link."
+
+
+@FAST
+@given(cases(), st.data())
+def test_the_scorer_counts_what_make_plan_scores(
+    pair: tuple[Ontology, Case], data: st.DataObject
+) -> None:
+    """aggregate's counting path (no explanations, reach cached per coding) equals the plan."""
+    onto, case = pair
+    options = [e.id for kind in (Kind.FUNCTION, Kind.TECHNIQUE) for e in onto.of_kind(kind)]
+    chosen = data.draw(st.lists(st.sampled_from(options), max_size=8, unique=True))
+    case = dataclasses.replace(case, exclusions=tuple(Exclusion(o, "no") for o in sorted(chosen)))
+    plan = make_plan(case, onto, top=10_000)
+    got = Scorer(onto).coverage(case)
+    for mine, theirs in (
+        (got.functions, plan.functions),
+        (got.policies, plan.policies),
+        (got.techniques, plan.techniques),
+    ):
+        assert [(t.id, t.score, t.barriers) for t in mine] == [
+            (i.id, i.score, len(i.barriers)) for i in theirs
+        ]
+    assert list(got.selected) == plan.selected
+    assert got.uncovered == sum("addressed by no selected" in w for w in plan.warnings)
+    for mine_p, theirs_p in (
+        (got.domains, plan.priorities.domains),
+        (got.components, plan.priorities.components),
+    ):
+        assert {p.id: (p.frequency, p.conflicting, p.load) for p in mine_p} == {
+            p.id: (p.frequency, p.conflicting, p.load) for p in theirs_p
+        }
+
+
+@FAST
+@given(cases())
+def test_barriers_coded_alike_share_one_chain(pair: tuple[Ontology, Case]) -> None:
+    """The JSON stores each coding's chain once (combmap.plan/3); barriers name theirs."""
+    onto, case = pair
+    plan = make_plan(case, onto)
+    data = plan.model_dump(by_alias=True)
+    used = [b["chain"] for b in data["barriers"]]
+    assert sorted(set(used), key=lambda k: int(k[1:])) == list(data["chains"])
+    entries = {b.id: b for b in case.barriers}
+    codes: dict[tuple[object, ...], str] = {}
+    for chain in plan.barriers:
+        assert data["chains"][chain.chain]["functions"] == [f.model_dump() for f in chain.functions]
+        barrier = entries[chain.id]
+        key = (barrier.domains, barrier.components, barrier.skills)
+        assert codes.setdefault(key, chain.chain) == chain.chain

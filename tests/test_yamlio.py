@@ -18,6 +18,18 @@ def test_lines_are_recorded_for_key_paths() -> None:
     assert doc.line(("b", 7, "zzz")) == 2
 
 
+def test_lines_found_on_demand_are_those_recorded_while_parsing() -> None:
+    from combmap.yamlio import _parse_yaml
+
+    text = (Path(__file__).parent.parent / "cases" / "baxter-2020-cvso.yaml").read_text()
+    lazy = parse_yaml(text, "baxter.yaml")
+    assert lazy.text is not None  # nothing recorded yet
+    eager = _parse_yaml(text, "baxter.yaml", located=True)
+    assert lazy.data == eager.data
+    assert lazy.line(("barriers", 3, "tdf", 0)) == eager.line(("barriers", 3, "tdf", 0))
+    assert lazy.lines == eager.lines and len(lazy.lines) > 100 and lazy.text is None
+
+
 def test_aliases_are_refused_so_alias_bombs_cannot_expand() -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{n}: &{n} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
@@ -123,3 +135,38 @@ def test_remembered_tag_resolution_is_pyyaml_resolution() -> None:
     assert first == expected and second == expected
     assert len(set(expected)) > 5  # bool, int, float, timestamp, null and str all occur
 
+
+
+HOSTILE = [
+    SCALARS,
+    "a: &a [x]\nb: *a\n",
+    "a: !!python/object/apply:os.system [echo hi]\n",
+    "a: !custom 3\n",
+    "a: {x: 1}\nb:\n  <<: {y: 2}\n",
+    "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5),
+    "- " * (MAX_DEPTH + 2) + "x\n",
+    "a: 1\na: 2\n",
+    "a:\n  b: 1\n  b: 2\n",
+    "? [a]\n: 1\n",
+    "1: a\n'1': b\n",
+    "a: !!str [x]\nb: !!map x\n",
+    "a: !!binary aGk=\n",
+    "a: [1, 2\n",
+    "a: \x07\n",
+    "",
+    "just text",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_the_fast_parse_answers_as_the_located_one(text: str) -> None:
+    """parse_yaml records no lines (found again on demand): the same data or the same error."""
+    from combmap.yamlio import _parse_yaml
+
+    def parsed(located: bool) -> tuple[object, ...]:
+        try:
+            return ("data", repr(_parse_yaml(text, "t.yaml", located=located).data))
+        except Exception as error:  # whatever escapes must escape both ways
+            return (type(error).__name__, str(error), getattr(error, "issues", None))
+
+    assert parsed(False) == parsed(True)

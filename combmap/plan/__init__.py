@@ -3,7 +3,7 @@
 * `chains`: per-barrier chains, barrier → domains → components → functions → techniques;
 * `selection`: what the case's APEASE judgements leave in;
 * `planner`: ranking by the load of barriers addressed, drafted interventions, robustness;
-* `models`: the plan as data (JSON schema `combmap.plan/2`); `rules`: the rules it states.
+* `models`: the plan as data (JSON schema `combmap.plan/3`); `rules`: the rules it states.
 
 `Scorer` is aggregate's fast path: the same numbers without the explanations.
 """
@@ -18,6 +18,7 @@ from combmap.plan.models import (
     PLAN_SCHEMA,
     Chain,
     ChainFunction,
+    ChainParts,
     ChainTechnique,
     Excluded,
     Intervention,
@@ -34,10 +35,10 @@ from combmap.plan.models import (
 from combmap.plan.planner import (
     PER_BARRIER,
     Outcome,
+    conflicting,
     make_plan,
     outcome,
     priority_groups,
-    priority_key,
     unaddressed,
 )
 from combmap.schema import BarrierKind
@@ -47,6 +48,7 @@ __all__ = [
     "PLAN_SCHEMA",
     "Chain",
     "ChainFunction",
+    "ChainParts",
     "ChainTechnique",
     "Coverage",
     "Excluded",
@@ -130,7 +132,7 @@ class Scorer:
         Raises:
             UnknownIdError: the profile does not exist.
         """
-        result = outcome(case, self.ontology, profile=profile)
+        result = outcome(case, self.ontology, profile=profile, explain=False)
         barriers = result.case.barriers
         return Coverage(
             case=case.id,
@@ -154,15 +156,21 @@ def _tallies(result: Outcome, *, domains: bool) -> tuple[PriorityTally, ...]:
     groups = priority_groups(result)[0 if domains else 1]
     out = []
     for entity_id, members in sorted(groups.items(), key=lambda kv: sort_key(kv[0])):
-        frequency, _, conflicting = priority_key(members)
+        frequency = barriers = enablers = 0
+        load = 0.0
+        for member in members:  # one pass: what `priority_key` and a plan's Priority count
+            frequency += member.frequency or 1
+            barriers += member.kind != BarrierKind.ENABLER
+            enablers += member.kind != BarrierKind.BARRIER
+            load += member.load
         out.append(
             PriorityTally(
                 id=entity_id,
                 frequency=frequency,
-                barriers=sum(b.kind != BarrierKind.ENABLER for b in members),
-                enablers=sum(b.kind != BarrierKind.BARRIER for b in members),
-                conflicting=conflicting,
-                load=round(sum(b.load for b in members), 6),
+                barriers=barriers,
+                enablers=enablers,
+                conflicting=conflicting({b.kind for b in members}),
+                load=round(load, 6),
             )
         )
     return tuple(out)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from combmap.case import Barrier
 from combmap.ontology import Link, Ontology, Profile, sort_key
@@ -52,9 +53,12 @@ class Path:
     link: Link
 
 
-@dataclass(frozen=True, slots=True)
-class Offer:
-    """A technique under a function for one coding, with what orders it."""
+class Offer(NamedTuple):
+    """A technique under a function for one coding, with what orders it.
+
+    A named tuple, not a frozen dataclass: a large case makes hundreds of thousands, and a
+    tuple is built three times faster.
+    """
 
     technique: str
     grade: str | None
@@ -65,11 +69,20 @@ class Offer:
     #: Evidence is read as how many of the barrier's own domains the technique is linked to,
     #: then how many independent sources link it; then the guide's list for the function (most
     #: frequently used first); then the BCTTv1 code.
-    key: tuple[object, ...] = field(init=False, compare=False)
+    key: tuple[object, ...]
 
-    def __post_init__(self) -> None:
-        order = (-len(self.domains), -len(self.lineages), TIERS[self.grade], sort_key(self.technique))
-        object.__setattr__(self, "key", order)
+    @classmethod
+    def of(
+        cls,
+        technique: str,
+        grade: str | None,
+        lineages: tuple[str, ...],
+        domains: tuple[str, ...],
+        links: tuple[Link, ...],
+    ) -> Offer:
+        """An offer, with its `key`."""
+        order = (-len(domains), -len(lineages), TIERS[grade], sort_key(technique))
+        return cls(technique, grade, lineages, domains, links, order)
 
     @property
     def evidence(self) -> int:
@@ -89,6 +102,22 @@ class Skeleton:
     domain_only: tuple[Offer, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """A coding's functions left in by a selection, and its recommended techniques there.
+
+    The techniques are those a plan recommends for a barrier of this coding; which of two
+    equal offers of one technique (under two functions) is kept may differ, hence its links.
+    """
+
+    functions: tuple[str, ...]
+    recommended: tuple[Offer, ...]
+
+
+#: Codings × selections whose `Reach` is kept before the memo is emptied (flat memory).
+REACH_KEPT = 50_000
+
+
 class Index:
     """A profile's links arranged for chains, optionally without some links (robustness)."""
 
@@ -101,6 +130,9 @@ class Index:
         self.ontology = ontology
         self.profile = profile
         links = [link for link in profile.links if keep is None or keep(link)]
+        #: Each link's place in the links' own order (Link.__lt__), by object: the ontology
+        #: refuses two equal links, so sorting by object is sorting by value.
+        self._order = {id(link): n for n, link in enumerate(sorted(links, key=Link._key))}
         by: dict[Relation, dict[str, list[Link]]] = defaultdict(lambda: defaultdict(list))
         self.cactis: dict[tuple[str, str], list[Link]] = defaultdict(list)
         for link in links:
@@ -115,10 +147,24 @@ class Index:
             for link in out:
                 self.function_lists[function][link.target].append(link)
         self._cache: dict[Coding, Skeleton] = {}
+        self._reach: dict[tuple[Coding, frozenset[str], int], Reach] = {}
+        self._listed: dict[str, dict[str, Offer]] = {}
+        self._evidence: dict[tuple[str, ...], dict[str, _Evidence]] = {}
+        self._offered: dict[
+            tuple[str, tuple[str, ...], frozenset[str], tuple[str, ...]],
+            tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]],
+        ] = {}
 
     def out(self, relation: Relation, source: str) -> list[Link]:
         """Links of a relation leaving an entity."""
         return self.by[relation].get(source, [])
+
+    def sort_links(self, links: list[Link]) -> tuple[Link, ...]:
+        """Links in their own order (callers never hold one link twice)."""
+        if len(links) < 2:
+            return tuple(links)
+        order = self._order
+        return tuple(sorted(links, key=lambda link: order[id(link)]))
 
     def lineages(self, link: Link) -> tuple[str, ...]:
         """The independent evidence bases a link's set derives from."""
@@ -129,6 +175,22 @@ class Index:
         found = self._cache.get(coding)
         if found is None:
             found = self._cache[coding] = self._build(coding)
+        return found
+
+    def reach(self, coding: Coding, excluded: frozenset[str], per_barrier: int) -> Reach:
+        """What a coding reaches with some options excluded, computed once (aggregate's path)."""
+        key = (coding, excluded, per_barrier)
+        found = self._reach.get(key)
+        if found is None:
+            skeleton = self.skeleton(coding)
+            functions = tuple(f for f in skeleton.routes if f not in excluded)
+            offers = (
+                [o for o in skeleton.offers[f] if o.technique not in excluded] for f in functions
+            )
+            found = Reach(functions, tuple(best(offers, per_barrier)))
+            if len(self._reach) >= REACH_KEPT:
+                self._reach.clear()
+            self._reach[key] = found
         return found
 
     # --- components ----------------------------------------------------------------------------
@@ -181,7 +243,9 @@ class Index:
         withheld: dict[str, tuple[tuple[str, str], ...]] = {}
         listed_anywhere: set[str] = set()
         for function in sorted(routes, key=sort_key):
-            found, held = self._offers(function, coding, components, evidence, routes[function])
+            found, held = self._offers(
+                function, coding.domains, components, evidence, routes[function]
+            )
             offers[function] = found
             withheld[function] = held
             listed_anywhere.update(o.technique for o in found)
@@ -189,7 +253,7 @@ class Index:
         domain_only = tuple(
             sorted(
                 (
-                    Offer(t, None, lineages, doms, links)
+                    Offer.of(t, None, lineages, doms, links)
                     for t, (lineages, doms, links, _) in evidence.items()
                     if lineages and t not in listed_anywhere
                 ),
@@ -205,10 +269,14 @@ class Index:
             domain_only=domain_only,
         )
 
-    def _domain_evidence(
-        self, domains: Iterable[str]
-    ) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[Link, ...], tuple[Link, ...]]]:
-        """Per technique: independent lineages for, domains, positive links, and links against."""
+    def _domain_evidence(self, domains: tuple[str, ...]) -> dict[str, _Evidence]:
+        """Per technique: independent lineages for, domains, positive links, and links against.
+
+        Computed once per tuple of domains: many codings share their domains.
+        """
+        found = self._evidence.get(domains)
+        if found is not None:
+            return found
         positive: dict[str, list[Link]] = defaultdict(list)
         negative: dict[str, list[Link]] = defaultdict(list)
         for domain in domains:
@@ -223,50 +291,111 @@ class Index:
                     negative[link.target].append(link)
         out = {}
         for technique in sorted({*positive, *negative}, key=sort_key):
-            links = sorted(positive.get(technique, []))
+            links = self.sort_links(positive.get(technique, []))
             out[technique] = (
                 _independent(self.lineages(link) for link in links),
                 tuple(sorted({link.source for link in links}, key=sort_key)),
                 tuple(links),
-                tuple(sorted(negative.get(technique, []))),
+                self.sort_links(negative.get(technique, [])),
             )
+        self._evidence[domains] = out
         return out
+
+    def listed(self, function: str) -> dict[str, Offer]:
+        """The guide's techniques for a function as offers without domain evidence, once each."""
+        found = self._listed.get(function)
+        if found is None:
+            found = self._listed[function] = {}
+            for technique, links in self.function_lists.get(function, {}).items():
+                best = min((link.grade or "listed" for link in links), key=lambda g: TIERS.get(g, 2))
+                found[technique] = Offer.of(
+                    technique, best, (), (), self.sort_links(links)
+                )
+        return found
 
     def _offers(
         self,
         function: str,
-        coding: Coding,
+        domains: tuple[str, ...],
         components: tuple[str, ...],
-        evidence: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[Link, ...], tuple[Link, ...]]],
+        evidence: dict[str, _Evidence],
         paths: list[Path],
     ) -> tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]]:
-        """Techniques under a function for a coding, and those withheld with the reason."""
-        grades: dict[str, tuple[str | None, list[Link]]] = {}
-        for technique, links in self.function_lists.get(function, {}).items():
-            best = min((link.grade or "listed" for link in links), key=lambda g: TIERS.get(g, 2))
-            grades[technique] = (best, sorted(links))
+        """Techniques under a function for a coding, and those withheld with the reason.
+
+        They depend only on the function, the coding's domains, those through which it reaches
+        the function, and its components with a CACTIS suggestion under the function: many
+        codings share these, so each is worked out once. A technique of the guide's list with
+        no domain evidence and no CACTIS link is offered as listed (`listed`).
+        """
+        tdf_domains = frozenset(p.code for p in paths if p.via == "tdf")
+        suggesting = tuple(c for c in components if (c, function) in self.cactis)
+        key = (function, domains, tdf_domains, suggesting)
+        found = self._offered.get(key)
+        if found is None:
+            found = self._offered[key] = self._work_out(function, suggesting, evidence, tdf_domains)
+        return found
+
+    def _work_out(
+        self,
+        function: str,
+        components: tuple[str, ...],
+        evidence: dict[str, _Evidence],
+        tdf_domains: frozenset[str],
+    ) -> tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]]:
+        listed = self.listed(function)
+        cactis: dict[str, list[Link]] = {}
         for component in components:
-            for link in self.cactis.get((component, function), []):
-                grade, links = grades.get(link.target, ("cactis", []))
-                grades[link.target] = (grade, sorted({*links, link}))
+            for link in self.cactis[(component, function)]:
+                cactis.setdefault(link.target, []).append(link)
+        grades: dict[str, tuple[str | None, tuple[Link, ...]]] = {}
+        offers = []
+        for technique, plain in listed.items():
+            more = cactis.get(technique)
+            if more is not None:
+                grades[technique] = (plain.grade, self.sort_links([*plain.links, *more]))
+            elif technique in evidence:
+                grades[technique] = (plain.grade, plain.links)
+            else:
+                offers.append(plain)
+        for technique, more in cactis.items():
+            if technique not in listed:
+                grades[technique] = ("cactis", self.sort_links(more))
         # Techniques linked to a domain through which this function was reached are offered
         # under it even when the guide's list for the function does not hold them.
-        tdf_domains = {p.code for p in paths if p.via == "tdf"}
         for technique, (lineages, doms, _, _) in evidence.items():
-            if lineages and technique not in grades and tdf_domains.intersection(doms):
-                grades[technique] = (None, [])
-        offers = []
+            if lineages and technique not in grades and technique not in listed:
+                if not tdf_domains.isdisjoint(doms):
+                    grades[technique] = (None, ())
         held = []
         for technique, (grade, links) in grades.items():
-            lineages, doms, for_links, against = evidence.get(technique, ((), (), (), ()))
+            lineages, doms, for_links, against = evidence.get(technique, _NO_EVIDENCE)
             if not lineages and against:
                 held.append((technique, _against(against, self)))
                 continue
-            offers.append(Offer(technique, grade, lineages, doms, (*links, *for_links)))
-        return (
-            tuple(sorted(offers, key=offer_order)),
-            tuple(sorted(held, key=lambda h: sort_key(h[0]))),
-        )
+            offers.append(Offer.of(technique, grade, lineages, doms, (*links, *for_links)))
+        offers.sort(key=offer_order)
+        held.sort(key=lambda h: sort_key(h[0]))
+        return tuple(offers), tuple(held)
+
+
+#: A technique's evidence for a coding's domains: independent lineages for, the domains
+#: linking it, the links for, and the links against.
+_Evidence = tuple[tuple[str, ...], tuple[str, ...], tuple[Link, ...], tuple[Link, ...]]
+_NO_EVIDENCE: _Evidence = ((), (), (), ())
+
+
+
+
+def best(by_function: Iterable[list[Offer]], per_barrier: int) -> list[Offer]:
+    """A barrier's recommended techniques: each technique's best offer (the first of equals)."""
+    merged: dict[str, Offer] = {}
+    for offers in by_function:
+        for offer in offers:
+            held = merged.get(offer.technique)
+            if held is None or offer.key < held.key:
+                merged[offer.technique] = offer
+    return sorted(merged.values(), key=offer_order)[:per_barrier]
 
 
 def offer_order(offer: Offer) -> tuple[object, ...]:

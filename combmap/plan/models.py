@@ -1,4 +1,4 @@
-"""The plan as data: what every renderer reads (JSON schema `combmap.plan/2`).
+"""The plan as data: what every renderer reads (JSON schema `combmap.plan/3`).
 
 Links are stored once, in `Plan.links`, keyed by `LinkRef.key`; every route and technique
 names the keys it rests on, so the JSON grows with the barriers, not barriers × items.
@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 #: Version of the plan's JSON shape; bump on any incompatible change.
-PLAN_SCHEMA = "combmap.plan/2"
+PLAN_SCHEMA = "combmap.plan/3"
 #: Plans with more barriers than this are written as compact JSON.
 COMPACT_ABOVE = 500
 
@@ -23,7 +30,7 @@ class _Out(BaseModel):
 class _Omitting(_Out):
     """A model whose optional sections (issue 16) are left out of the JSON while unset.
 
-    The sections are compatible additions to `combmap.plan/2`: a plan of a case that uses
+    The sections are compatible additions to `combmap.plan/3`: a plan of a case that uses
     none of them keeps its bytes, and a reader that knows them finds them when present.
     """
 
@@ -127,8 +134,25 @@ class DomainTechnique(_Out):
     links: list[str]
 
 
+class ChainParts(_Out):
+    """What a chain shares with every barrier of the same coding, stored once in `Plan.chains`."""
+
+    components: list[str]
+    functions: list[ChainFunction]
+    recommended: list[str] = Field(
+        description="Its first techniques across selected functions, in order (top per_barrier)."
+    )
+    other_techniques: list[DomainTechnique] = Field(default_factory=list)
+    withheld: list[Withheld] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="Rules applied to its codes.")
+
+
 class Chain(_Omitting):
-    """One barrier (or enabler) through the method: domains → components → functions → techniques."""
+    """One barrier (or enabler) through the method: domains → components → functions → techniques.
+
+    Barriers with the same codes share one chain: the JSON names it (`chain`, a key of
+    `Plan.chains`); in memory its parts are also read here (`components`, `functions` ...).
+    """
 
     omit_unset: ClassVar[frozenset[str]] = frozenset({"behaviour"})
 
@@ -138,15 +162,58 @@ class Chain(_Omitting):
     load: float = Field(description="weight × frequency (enablers: × enabler_weight).")
     group: str | None
     domains: list[str]
-    components: list[str]
-    functions: list[ChainFunction]
-    recommended: list[str] = Field(
-        description="Its first techniques across selected functions, in order (top per_barrier)."
-    )
-    other_techniques: list[DomainTechnique] = Field(default_factory=list)
-    withheld: list[Withheld] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list, description="Rules applied to its codes.")
+    chain: str = Field(description="Its chain's key in `chains` (shared by barriers coded alike).")
     behaviour: str | None = Field(None, description="The target behaviour it bears on.")
+    _parts: ChainParts = PrivateAttr()
+
+    @classmethod
+    def of(cls, parts: ChainParts, **fields: Any) -> Chain:
+        """A chain whose shared parts are `parts` (`fields`: its own)."""
+        chain = cls(**fields)
+        chain._parts = parts
+        return chain
+
+    @property
+    def parts(self) -> ChainParts:
+        """Its shared parts, stored once per coding.
+
+        Read from pydantic's store directly: `self._parts` goes through pydantic's attribute
+        fallback, 20 times slower, and renderers read the parts often.
+        """
+        private = self.__pydantic_private__
+        assert private is not None
+        parts: ChainParts = private["_parts"]
+        return parts
+
+    @property
+    def components(self) -> list[str]:
+        """COM-B components, coded and through its domains."""
+        return self.parts.components
+
+    @property
+    def functions(self) -> list[ChainFunction]:
+        """Candidate functions and their first techniques."""
+        return self.parts.functions
+
+    @property
+    def recommended(self) -> list[str]:
+        """Its first techniques across selected functions (top per_barrier)."""
+        return self.parts.recommended
+
+    @property
+    def other_techniques(self) -> list[DomainTechnique]:
+        """Linked to its domains, under none of its selected functions."""
+        return self.parts.other_techniques
+
+    @property
+    def withheld(self) -> list[Withheld]:
+        """Techniques not offered, and why."""
+        return self.parts.withheld
+
+    @property
+    def notes(self) -> list[str]:
+        """Rules applied to its codes."""
+        return self.parts.notes
 
 
 class RankedFunction(_Out):
@@ -388,6 +455,10 @@ class Plan(_Omitting):
     rules: list[Rule]
     interventions: list[Intervention]
     barriers: list[Chain]
+    chains: dict[str, ChainParts] = Field(
+        description="Each distinct chain once, by key (C1, C2 ... in barrier order): barriers "
+        "coded alike have the same components, functions and techniques."
+    )
     selected: list[str] = Field(description="Candidate functions APEASE leaves in, by rank.")
     functions: list[RankedFunction]
     policies: list[RankedPolicy]

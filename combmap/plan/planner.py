@@ -14,12 +14,13 @@ from typing import Any
 
 from combmap.case import Barrier, Case
 from combmap.ontology import Link, Ontology, Profile, sort_key
-from combmap.plan.chains import Coding, Index, Offer, Path, Skeleton, offer_order
+from combmap.plan.chains import Coding, Index, Offer, Path, Skeleton, best
 from combmap.plan.models import (
     BcioAnnotation,
     BehaviourPlan,
     Chain,
     ChainFunction,
+    ChainParts,
     ChainTechnique,
     DeliveryMode,
     DomainTechnique,
@@ -133,25 +134,35 @@ def _rank(
     measure: Callable[[_Ranked], tuple[float, float]] = _by_load,
 ) -> list[_Ranked]:
     """Order by the measure; items equal on it tie (one rank), listed by the stated tiebreak."""
-    items.sort(key=lambda i: (measure(i), tiebreak(i.id)))
-    for position, item in enumerate(items):
-        previous = items[position - 1] if position else None
-        if previous is not None and measure(previous) == measure(item):
-            item.rank = previous.rank
-            item.tie = previous.tie = True
+    keys = [(measure(i), tiebreak(i.id), n) for n, i in enumerate(items)]
+    keys.sort()
+    ordered = [items[n] for _, _, n in keys]
+    for position, item in enumerate(ordered):
+        if position and keys[position][0] == keys[position - 1][0]:
+            item.rank = ordered[position - 1].rank
+            item.tie = ordered[position - 1].tie = True
         else:
             item.rank = position + 1
+    items[:] = ordered
     return items
 
 
 @dataclass
 class Outcome:
-    """Every number of a plan, for one index (all links, or without the unverified ones)."""
+    """Every number of a plan, for one index (all links, or without the unverified ones).
+
+    With `explain` off (aggregate's counting), what only the plan's explanations read is not
+    built: the offers per function, the drafted interventions, the functions behind each
+    technique. The scores and counts are the same: a barrier's recommended techniques are
+    then its coding's, worked out once per coding and selection, and differ only in which of
+    two equal offers of a technique (under two functions) is kept, hence in its links.
+    """
 
     case: Case
     index: Index
     chosen: Selection
     per_barrier: int
+    explain: bool = True
     kinds: dict[str, BarrierKind] = field(init=False)
     loads: dict[str, float] = field(init=False)
     skeletons: dict[str, Skeleton] = field(init=False)
@@ -173,33 +184,49 @@ class Outcome:
             b.id: b.load * (case.enabler_weight if b.kind == BarrierKind.ENABLER else 1.0)
             for b in case.barriers
         }
-        self.skeletons = {b.id: self.index.skeleton(Coding.of(b)) for b in case.barriers}
-        self._functions()
+        codings = {b.id: Coding.of(b) for b in case.barriers}
+        self.skeletons = {b: self.index.skeleton(coding) for b, coding in codings.items()}
         self.offered = {}
         self.recommended = {}
-        self._shared: dict[int, tuple[dict[str, list[Offer]], list[Offer]]] = {}
-        for barrier in case.barriers:
-            self._offer(barrier)
+        if self.explain:
+            self._functions(
+                {
+                    b: tuple(f for f in skeleton.routes if self.chosen.allows(f))
+                    for b, skeleton in self.skeletons.items()
+                }
+            )
+            self._shared: dict[int, tuple[dict[str, list[Offer]], list[Offer]]] = {}
+            for barrier in case.barriers:
+                self._offer(barrier)
+        else:
+            excluded = frozenset(self.chosen.excluded)
+            reach = {
+                b: self.index.reach(coding, excluded, self.per_barrier)
+                for b, coding in codings.items()
+            }
+            self._functions({b: r.functions for b, r in reach.items()})
+            self.recommended = {b: list(r.recommended) for b, r in reach.items()}
         self._techniques()
         self._policies()
-        self._interventions()
+        if self.explain:
+            self._interventions()
 
     @property
     def selected(self) -> list[str]:
         """Candidate functions left in by APEASE, by rank."""
         return [f.id for f in self.functions]
 
-    def _functions(self) -> None:
+    def _functions(self, allowed: dict[str, tuple[str, ...]]) -> None:
         reached: dict[str, _Ranked] = {}
         for barrier in self.case.barriers:
-            for function in self.skeletons[barrier.id].routes:
-                if not self.chosen.allows(function):
-                    continue
-                item = reached.setdefault(function, _Ranked(function, 0.0, [], []))
-                item.score += self.loads[barrier.id]
-                (item.enablers if barrier.kind == BarrierKind.ENABLER else item.barriers).append(
-                    barrier.id
-                )
+            load = self.loads[barrier.id]
+            enabler = barrier.kind == BarrierKind.ENABLER
+            for function in allowed[barrier.id]:
+                item = reached.get(function)
+                if item is None:
+                    item = reached[function] = _Ranked(function, 0.0, [], [])
+                item.score += load
+                (item.enablers if enabler else item.barriers).append(barrier.id)
         self.functions = _rank(list(reached.values()), _wheel)
         self.order = {f.id: position for position, f in enumerate(self.functions)}
 
@@ -211,35 +238,36 @@ class Outcome:
             self.offered[barrier.id], self.recommended[barrier.id] = shared
             return
         by_function: dict[str, list[Offer]] = {}
-        merged: dict[str, Offer] = {}
         for function in sorted(
             (f for f in skeleton.routes if f in self.order), key=self.order.__getitem__
         ):
-            offers = [o for o in skeleton.offers[function] if self.chosen.allows(o.technique)]
-            by_function[function] = offers
-            for offer in offers:
-                if offer.technique not in merged or offer.key < merged[offer.technique].key:
-                    merged[offer.technique] = offer
+            by_function[function] = [
+                o for o in skeleton.offers[function] if self.chosen.allows(o.technique)
+            ]
         self.offered[barrier.id] = by_function
-        self.recommended[barrier.id] = sorted(merged.values(), key=offer_order)[: self.per_barrier]
+        self.recommended[barrier.id] = best(by_function.values(), self.per_barrier)
         self._shared[id(skeleton)] = (by_function, self.recommended[barrier.id])
 
     def _techniques(self) -> None:
-        tallies: dict[str, _Tally] = defaultdict(_Tally)
+        tallies: dict[str, _Tally] = {}
         for barrier in self.case.barriers:
             load = self.loads[barrier.id]
+            enabler = barrier.kind == BarrierKind.ENABLER
             for offer in self.recommended[barrier.id]:
-                tally = tallies[offer.technique]
+                tally = tallies.get(offer.technique)
+                if tally is None:
+                    tally = tallies[offer.technique] = _Tally()
                 tally.score += load
-                if barrier.kind != BarrierKind.ENABLER:
+                if not enabler:
                     tally.barriers.append(barrier.id)
                     tally.evidence += offer.evidence > 0
-                tally.functions.update(
-                    f
-                    for f, offers in self.offered[barrier.id].items()
-                    if any(o.technique == offer.technique for o in offers)
-                )
-        self.tallies = dict(tallies)
+                if self.explain:
+                    tally.functions.update(
+                        f
+                        for f, offers in self.offered[barrier.id].items()
+                        if any(o.technique == offer.technique for o in offers)
+                    )
+        self.tallies = tallies
         self.techniques = _rank(
             [
                 _Ranked(t, tally.score, tally.barriers)
@@ -344,8 +372,9 @@ def outcome(
     profile: str | None = None,
     per_barrier: int = PER_BARRIER,
     verified_only: bool = False,
+    explain: bool = True,
 ) -> Outcome:
-    """The numbers of a case's plan, without the explanations (aggregate's fast path)."""
+    """The numbers of a case's plan; with `explain` off, only its numbers (see `Outcome`)."""
     chosen = ontology.profile(profile or case.profile)
     # Outcomes are not determinants: never scored, no chain (issue 16).
     case = replace(
@@ -357,7 +386,7 @@ def outcome(
         ),
     )
     index = index_for(ontology, chosen, verified_only=verified_only)
-    return Outcome(case, index, selection(case, ontology), per_barrier)
+    return Outcome(case, index, selection(case, ontology), per_barrier, explain)
 
 
 # --- the plan --------------------------------------------------------------------------------
@@ -405,19 +434,27 @@ class _Writer:
         self.full = full
         self.links: dict[str, LinkRef] = {}
         self.numbers: dict[Link, str] = {}
-        self._chains: dict[
-            int, tuple[list[ChainFunction], list[DomainTechnique], list[Withheld]]
-        ] = {}
+        #: `numbers` by the link object's id (the ontology keeps every link alive).
+        self._seen: dict[int, str] = {}
+        #: Per skeleton (one per coding): its key in Plan.chains and the shared parts.
+        self._chains: dict[int, tuple[str, ChainParts]] = {}
 
     def label(self, entity_id: str) -> str:
         return self.onto[entity_id].label
 
     def key(self, link: Link) -> str:
-        """The link's key in Plan.links, registering it."""
-        key = self.numbers.get(link)
+        """The link's key in Plan.links, registering it.
+
+        Looked up by the link object first (the ontology holds each link once, and hashing a
+        link's fields costs more than the rest of this), then by value.
+        """
+        key = self._seen.get(id(link))
         if key is None:
-            key = self.numbers[link] = f"L{len(self.numbers) + 1}"
-            self.links[key] = _link_ref(key, link, self.main.index.lineages(link))
+            key = self.numbers.get(link)
+            if key is None:
+                key = self.numbers[link] = f"L{len(self.numbers) + 1}"
+                self.links[key] = _link_ref(key, link, self.main.index.lineages(link))
+            self._seen[id(link)] = key
         return key
 
     def keys(self, links: Iterable[Link]) -> list[str]:
@@ -492,6 +529,7 @@ class _Writer:
             rules=[*RULES, *(EXTRA_RULES[name] for name, on in used if on)],
             interventions=interventions,
             barriers=chains,
+            chains=dict(self._chains.values()),
             selected=main.selected,
             functions=functions,
             policies=policies,
@@ -507,29 +545,26 @@ class _Writer:
     def chain(self, barrier: Barrier) -> Chain:
         main = self.main
         skeleton = main.skeletons[barrier.id]
-        parts = self._chains.get(id(skeleton))
-        if parts is None:
-            parts = self._chains[id(skeleton)] = self._chain_parts(barrier.id, skeleton)
-        functions, other, withheld = parts
-        return Chain(
+        found = self._chains.get(id(skeleton))
+        if found is None:
+            found = self._chains[id(skeleton)] = (
+                f"C{len(self._chains) + 1}",
+                self._chain_parts(barrier.id, skeleton),
+            )
+        key, parts = found
+        return Chain.of(
+            parts,
             id=barrier.id,
             text=barrier.text,
             kind=barrier.kind.value,
             load=_round(main.loads[barrier.id]),
             group=barrier.group,
             domains=list(barrier.domains),
-            components=list(skeleton.components),
-            functions=functions,
-            recommended=[o.technique for o in main.recommended[barrier.id]],
-            other_techniques=other,
-            withheld=withheld,
-            notes=list(skeleton.notes),
+            chain=key,
             behaviour=barrier.behaviour,
         )
 
-    def _chain_parts(
-        self, barrier_id: str, skeleton: Skeleton
-    ) -> tuple[list[ChainFunction], list[DomainTechnique], list[Withheld]]:
+    def _chain_parts(self, barrier_id: str, skeleton: Skeleton) -> ChainParts:
         """What a chain shares with every barrier of the same coding (built once per coding)."""
         main = self.main
         functions = []
@@ -563,7 +598,14 @@ class _Writer:
             for o in skeleton.domain_only
             if o.technique not in listed and main.chosen.allows(o.technique)
         ]
-        return functions, other, withheld
+        return ChainParts(
+            components=list(skeleton.components),
+            functions=functions,
+            recommended=[o.technique for o in main.recommended[barrier_id]],
+            other_techniques=other,
+            withheld=withheld,
+            notes=list(skeleton.notes),
+        )
 
     def _route_links(self, function: str, barriers: Iterable[str]) -> list[Link]:
         return [
@@ -724,6 +766,7 @@ class _Writer:
             ]
             writer = _Writer(numbers[0], numbers[1], self.onto, self.top, sub)
             writer.links, writer.numbers = self.links, self.numbers  # one link registry
+            writer._seen = self._seen
             scored = numbers[0]
             spec = target.model_dump(exclude={"id", "target", "actor", "notes"}, exclude_none=True)
             out.append(
@@ -990,13 +1033,16 @@ def priority_groups(result: Outcome) -> tuple[dict[str, list[Barrier]], dict[str
 
 def priority_key(barriers: list[Barrier]) -> tuple[int, int, bool]:
     """The TDF guide's importance: frequency, elaboration, conflicting evidence."""
-    kinds = {b.kind for b in barriers}
-    conflicting = BarrierKind.BOTH in kinds or {BarrierKind.BARRIER, BarrierKind.ENABLER} <= kinds
     return (
         sum(b.frequency or 1 for b in barriers),
         len({b.theme or b.id for b in barriers}),
-        conflicting,
+        conflicting({b.kind for b in barriers}),
     )
+
+
+def conflicting(kinds: set[BarrierKind]) -> bool:
+    """Evidence conflicts when an entry is both, or entries are barriers and enablers."""
+    return BarrierKind.BOTH in kinds or {BarrierKind.BARRIER, BarrierKind.ENABLER} <= kinds
 
 
 def _link_ref(key: str, link: Link, lineage: tuple[str, ...]) -> LinkRef:
