@@ -26,7 +26,7 @@ from typing import Any
 
 from combmap import load_case, load_ontology, make_plan
 from combmap.case import Barrier, Case
-from combmap.ontology import Ontology, sort_key
+from combmap.ontology import Link, Ontology, sort_key
 from combmap.plan import Plan, chains
 from combmap.schema import BarrierKind, BehaviourModel, CaseInfoModel, Kind, Relation
 
@@ -95,18 +95,26 @@ KNOWLEDGE_BARRIER = "ds-statutory-responsibilities"
 
 def sensitivity() -> None:
     """Recall within the top 15, and 4.1 for the Knowledge barrier, under other rules."""
-    original = chains.Offer.__post_init__
+    original = chains.Offer.of
     print("| ordering under a function | per-barrier cut-off | recall, top 15 | 4.1 in the Knowledge barrier's first 5 |")
     print("|---|---:|---:|---|")
     try:
         for name, order in ORDERINGS.items():
 
-            def keyed(offer: chains.Offer, order: Callable[[chains.Offer], Any] = order) -> None:
-                object.__setattr__(offer, "key", order(offer))
+            def keyed(
+                technique: str,
+                grade: str | None,
+                lineages: tuple[str, ...],
+                domains: tuple[str, ...],
+                links: tuple[Link, ...],
+                order: Callable[[chains.Offer], Any] = order,
+            ) -> chains.Offer:
+                offer = original(technique, grade, lineages, domains, links)
+                return offer._replace(key=order(offer))
 
-            chains.Offer.__post_init__ = keyed  # type: ignore[method-assign,assignment]
+            chains.Offer.of = keyed  # type: ignore[method-assign,assignment]
             # A new ontology object: chain indexes (and their offers) are cached per ontology.
-            onto = load_ontology()
+            onto = load_ontology(cache=False)
             case = load_case(CASE, onto)
             for cut in (3, 5, 8, 10, 15, 93):
                 plan = make_plan(case, onto, top=93, per_barrier=cut)
@@ -115,7 +123,7 @@ def sensitivity() -> None:
                 knowledge = "yes" if "bct:4.1" in chain.recommended[:5] else "no"
                 print(f"| {name} | {cut} | {found}/12 = {found / 12:.2f} | {knowledge} |")
     finally:
-        chains.Offer.__post_init__ = original  # type: ignore[method-assign]
+        chains.Offer.of = original  # type: ignore[method-assign]
     onto = load_ontology()
     everything = [t.id for t in make_plan(load_case(CASE, onto), onto, top=93, per_barrier=93).techniques]
     missing = [alts for alts in TABLE_2 if not {t.removeprefix("bct:") for t in everything} & set(alts)]
