@@ -112,7 +112,7 @@ def sensitivity() -> None:
                 offer = original(technique, grade, lineages, domains, links)
                 return offer._replace(key=order(offer))
 
-            chains.Offer.of = keyed  # type: ignore[method-assign,assignment]
+            chains.Offer.of = keyed  # type: ignore[method-assign]
             # A new ontology object: chain indexes (and their offers) are cached per ontology.
             onto = load_ontology(cache=False)
             case = load_case(CASE, onto)
