@@ -347,3 +347,64 @@ def test_barriers_coded_alike_share_one_chain(pair: tuple[Ontology, Case]) -> No
         barrier = entries[chain.id]
         key = (barrier.domains, barrier.components, barrier.skills)
         assert codes.setdefault(key, chain.chain) == chain.chain
+
+
+def _listed_under(profile_onto: Ontology, function: str, components: set[str]) -> set[str]:
+    """What the guide's list, or CACTIS for one of the components, holds under a function."""
+    profile = profile_onto.profile()
+    listed = {link.target for link in profile.out(Relation.FUNCTION_TECHNIQUE, function)}
+    listed |= {
+        link.target
+        for c in components
+        for link in profile.out(Relation.COMPONENT_TECHNIQUE, c)
+        if link.via == function
+    }
+    return listed
+
+
+@FAST
+@given(cases(), st.data())
+def test_a_domain_technique_sits_under_the_function_that_lists_it(
+    pair: tuple[Ontology, Case], data: st.DataObject
+) -> None:
+    onto, case = pair
+    functions = [e.id for e in onto.of_kind(Kind.FUNCTION)]
+    chosen = data.draw(st.lists(st.sampled_from(functions), max_size=4, unique=True))
+    case = dataclasses.replace(case, exclusions=tuple(Exclusion(f, "not acceptable") for f in sorted(chosen)))
+    plan = make_plan(case, onto, top=93)
+    for chain in plan.barriers:
+        components = set(chain.components)
+        lists = {f.id: _listed_under(onto, f.id, components) for f in chain.functions}
+        for function in chain.functions:
+            for technique in function.techniques:
+                if technique.id in lists[function.id]:
+                    continue
+                # placed through the barrier's domain: no other selected function lists it
+                assert all(technique.id not in lists[f] for f in lists if f != function.id)
+
+
+def test_an_environmental_barrier_keeps_the_guides_environmental_techniques_out_of_training() -> None:
+    from combmap import load_case
+
+    case = load_case("cases/baxter-2020-cvso.yaml", SHIPPED)
+    barrier = "im-short-term-funding"
+
+    def under(plan: Plan, function: str) -> set[str]:
+        chain = next(c for c in plan.barriers if c.id == barrier)
+        return {t.id for f in chain.functions if f.id == function for t in f.techniques}
+
+    plan = make_plan(case, SHIPPED, top=93, per_barrier=93)
+    restructuring = "if:environmental-restructuring"
+    assert "bct:12.1" in under(plan, restructuring)
+    assert "bct:12.1" not in under(plan, "if:training")
+    # Enablement lists it too: with only Environmental restructuring judged unacceptable it
+    # moves there; with both gone it returns to the functions the barrier's domain reached.
+    enablement = "if:enablement"
+    assert "bct:12.1" in under(plan, enablement)
+    one = dataclasses.replace(case, exclusions=(Exclusion(restructuring, "not acceptable"),))
+    assert "bct:12.1" not in under(make_plan(one, SHIPPED, top=93, per_barrier=93), "if:training")
+    both = dataclasses.replace(
+        case,
+        exclusions=(Exclusion(enablement, "not acceptable"), Exclusion(restructuring, "not acceptable")),
+    )
+    assert "bct:12.1" in under(make_plan(both, SHIPPED, top=93, per_barrier=93), "if:training")

@@ -100,6 +100,22 @@ class Skeleton:
     offers: dict[str, tuple[Offer, ...]]
     withheld: dict[str, tuple[tuple[str, str], ...]]
     domain_only: tuple[Offer, ...]
+    #: Per technique, the candidate functions whose guide list (or CACTIS) holds it.
+    homes: dict[str, frozenset[str]]
+
+    def placed(self, function: str, allowed: Callable[[str], bool]) -> list[Offer]:
+        """The offers under a function once APEASE has spoken.
+
+        A technique reached only through the barrier's domain (grade None) stays under a
+        function only while no selected candidate function lists it: the guide's list of the
+        function it belongs to is where it is offered, not every function its domain reaches.
+        """
+        return [
+            o
+            for o in self.offers[function]
+            if allowed(o.technique)
+            and (o.grade is not None or not any(allowed(f) for f in self.homes.get(o.technique, ())))
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +266,11 @@ class Index:
             withheld[function] = held
             listed_anywhere.update(o.technique for o in found)
             listed_anywhere.update(t for t, _ in held)
+        homes: dict[str, set[str]] = defaultdict(set)
+        for function, found in offers.items():
+            for offer in found:
+                if offer.grade is not None:
+                    homes[offer.technique].add(function)
         domain_only = tuple(
             sorted(
                 (
@@ -267,6 +288,7 @@ class Index:
             offers=offers,
             withheld=withheld,
             domain_only=domain_only,
+            homes={t: frozenset(f) for t, f in homes.items()},
         )
 
     def _domain_evidence(self, domains: tuple[str, ...]) -> dict[str, _Evidence]:

@@ -241,9 +241,7 @@ class Outcome:
         for function in sorted(
             (f for f in skeleton.routes if f in self.order), key=self.order.__getitem__
         ):
-            by_function[function] = [
-                o for o in skeleton.offers[function] if self.chosen.allows(o.technique)
-            ]
+            by_function[function] = skeleton.placed(function, self.chosen.allows)
         self.offered[barrier.id] = by_function
         self.recommended[barrier.id] = best(by_function.values(), self.per_barrier)
         self._shared[id(skeleton)] = (by_function, self.recommended[barrier.id])

@@ -54,6 +54,15 @@ RULES: tuple[Rule, ...] = (
         own=False,
     ),
     Rule(
+        id="technique-home",
+        step="combmap",
+        text="A technique reached only through the barrier's domain is offered under a function "
+        "only while no selected candidate function of the barrier lists it: a technique the "
+        "guide lists under one function is offered there, not under every function its domain "
+        "reaches.",
+        own=True,
+    ),
+    Rule(
         id="independent-evidence",
         step="combmap",
         text="Evidence is counted as independent sources (lineages): reproductions of one "
