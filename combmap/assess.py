@@ -1041,7 +1041,7 @@ def comb_profile(case: Case, ontology: Ontology, profile: str | None = None) -> 
     from combmap.plan.planner import outcome
 
     # The plan's own components, so Skills counts as the one capability its code means.
-    result = outcome(case, ontology, profile=profile)
+    result = outcome(case, ontology, profile=profile, explain=False)
     barriers: dict[str, float] = defaultdict(float)
     enablers: dict[str, float] = defaultdict(float)
     for entry in result.case.barriers:
