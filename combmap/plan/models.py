@@ -169,7 +169,7 @@ class Chain(_Omitting):
     @classmethod
     def of(cls, parts: ChainParts, **fields: Any) -> Chain:
         """A chain whose shared parts are `parts` (`fields`: its own)."""
-        chain = cls(**fields)
+        chain = cls.model_construct(**fields)
         chain._parts = parts
         return chain
 
