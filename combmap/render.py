@@ -70,7 +70,7 @@ def to_yaml(data: Any) -> str:
 
 def plan_yaml(plan: Plan) -> str:
     """The plan in YAML: the same content as the JSON."""
-    return to_yaml(plan.model_dump(mode="json", by_alias=True))
+    return to_yaml(plan.to_data())
 
 
 def _count(n: int, noun: str) -> str:

@@ -4,8 +4,8 @@ Links are stored once, in `Plan.links`, keyed by `LinkRef.key`; every route and 
 names the keys it rests on, so the JSON grows with the barriers, not barriers × items.
 """
 
-from __future__ import annotations
-
+# Annotations are evaluated here, not postponed (no `from __future__ import annotations`):
+# pydantic would otherwise evaluate each one from its string as the classes are made, 2 ms.
 from typing import Any, ClassVar
 
 from pydantic import (
@@ -16,6 +16,7 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     model_serializer,
 )
+from pydantic_core import to_json
 
 #: Version of the plan's JSON shape; bump on any incompatible change.
 PLAN_SCHEMA = "combmap.plan/3"
@@ -25,6 +26,55 @@ COMPACT_ABOVE = 500
 
 class _Out(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
+
+    def _data(self) -> dict[str, Any]:
+        """Its JSON data, as `model_dump(mode="json", by_alias=True)` gives it.
+
+        Read from the fields directly: pydantic builds its serializer on first use, about
+        6 ms for the plan's models, more than this takes on a whole plan.
+        """
+        values = self.__dict__
+        return {
+            key: _plain(values[name]) if nested else _copy(values[name])
+            for key, name, nested in _layout(type(self))
+        }
+
+
+#: Per model class, its fields in order: JSON key, name, whether the value can hold models.
+_LAYOUTS: dict[type[_Out], tuple[tuple[str, str, bool], ...]] = {}
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _layout(model: type[_Out]) -> tuple[tuple[str, str, bool], ...]:
+    layout = _LAYOUTS.get(model)
+    if layout is None:
+        layout = _LAYOUTS[model] = tuple(
+            (field.alias or name, name, not _flat(field.annotation))
+            for name, field in model.__pydantic_fields__.items()
+        )
+    return layout
+
+
+def _flat(annotation: Any) -> bool:
+    """A scalar, or a list, dict or union of scalars: its value needs no walking."""
+    args = getattr(annotation, "__args__", None)
+    if args is None:
+        return annotation in _SCALARS
+    return all(arg in _SCALARS for arg in args)
+
+
+def _copy(value: Any) -> Any:
+    return value.copy() if isinstance(value, list | dict) else value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Out):
+        return value._data()
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 class _Omitting(_Out):
@@ -40,10 +90,16 @@ class _Omitting(_Out):
     @model_serializer(mode="wrap")
     def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
+        return self._omit(data)
+
+    def _omit(self, data: dict[str, Any]) -> dict[str, Any]:
         for key in self.omit_unset:
             if key in data and data[key] is None:
                 del data[key]
         return data
+
+    def _data(self) -> dict[str, Any]:
+        return self._omit(super()._data())
 
 
 class SourceRef(_Out):
@@ -167,9 +223,9 @@ class Chain(_Omitting):
     _parts: ChainParts = PrivateAttr()
 
     @classmethod
-    def of(cls, parts: ChainParts, **fields: Any) -> Chain:
+    def of(cls, parts: ChainParts, **fields: Any) -> "Chain":
         """A chain whose shared parts are `parts` (`fields`: its own)."""
-        chain = cls(**fields)
+        chain = cls.model_construct(**fields)
         chain._parts = parts
         return chain
 
@@ -496,7 +552,11 @@ class Plan(_Omitting):
         which keeps a big plan's file about a third of the size.
         """
         indent = None if len(self.barriers) > COMPACT_ABOVE else 2
-        return self.model_dump_json(by_alias=True, indent=indent) + "\n"
+        return to_json(self._data(), indent=indent).decode() + "\n"
+
+    def to_data(self) -> dict[str, Any]:
+        """The plan as plain data (dicts, lists, str, numbers): what `to_json` writes."""
+        return self._data()
 
     def item(
         self, item_id: str

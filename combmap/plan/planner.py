@@ -418,7 +418,12 @@ def make_plan(
 
 
 class _Writer:
-    """Turns the numbers into the plan model, with routes, links and robustness notes."""
+    """Turns the numbers into the plan model, with routes, links and robustness notes.
+
+    Its models are built with `model_construct`, unvalidated: what it passes already has the
+    fields' types (tests/test_plan_models.py checks), and validating would first build
+    pydantic's validators for the plan's models, which a one-plan command pays in full.
+    """
 
     def __init__(
         self, main: Outcome, strict: Outcome, ontology: Ontology, top: int, full: Case
@@ -473,7 +478,7 @@ class _Writer:
             note = f"rank {rank} → {alt} without the unverified links"
         if weak:
             note += f"; rests on {len(weak)} unverified link{'s' * (len(weak) != 1)}"
-        return Robustness(
+        return Robustness.model_construct(
             rank_without_unverified=alt,
             keeps_rank=keeps,
             stays_in_top=stays,
@@ -491,7 +496,7 @@ class _Writer:
         techniques = [self.technique(t) for t in main.techniques[: self.top]]
         interventions = [self.intervention(i) for i in main.interventions]
         excluded = [
-            Excluded(
+            Excluded.model_construct(
                 id=option,
                 label=self.label(option),
                 kind=self.onto[option].kind.value,
@@ -510,7 +515,7 @@ class _Writer:
             ("specification", bool(full.specifications)),
             ("proposed", bool(full.proposed)),
         ]
-        return Plan(
+        return Plan.model_construct(
             behaviours=behaviours,
             shared=self.shared(behaviours) if behaviours is not None else None,
             outcomes=self.outcomes(),
@@ -519,7 +524,7 @@ class _Writer:
             case={"id": self.case.id, "title": self.case.info.title},
             ontology=self.onto.version,
             profile=main.index.profile.name,
-            settings=Settings(
+            settings=Settings.model_construct(
                 enabler_weight=self.case.enabler_weight,
                 top=self.top,
                 per_barrier=main.per_barrier,
@@ -568,17 +573,17 @@ class _Writer:
         functions = []
         for function, offers in main.offered[barrier_id].items():
             techniques = [
-                ChainTechnique(
+                ChainTechnique.model_construct(
                     id=o.technique, grade=o.grade, evidence=o.evidence, links=self.keys(o.links)
                 )
                 for o in offers[: main.per_barrier]
             ]
             functions.append(
-                ChainFunction(
+                ChainFunction.model_construct(
                     id=function,
                     apease=main.chosen.mark(function),
                     routes=[
-                        Route(via=p.via, code=p.code, link=self.key(p.link))
+                        Route.model_construct(via=p.via, code=p.code, link=self.key(p.link))
                         for p in skeleton.routes[function]
                     ],
                     techniques=techniques,
@@ -586,17 +591,19 @@ class _Writer:
             )
         listed = {o.technique for offers in main.offered[barrier_id].values() for o in offers}
         withheld = [
-            Withheld(id=t, function=f, reason=reason)
+            Withheld.model_construct(id=t, function=f, reason=reason)
             for f in main.offered[barrier_id]
             for t, reason in skeleton.withheld.get(f, ())
             if main.chosen.allows(t)
         ]
         other = [
-            DomainTechnique(id=o.technique, evidence=o.evidence, links=self.keys(o.links))
+            DomainTechnique.model_construct(
+                id=o.technique, evidence=o.evidence, links=self.keys(o.links)
+            )
             for o in skeleton.domain_only
             if o.technique not in listed and main.chosen.allows(o.technique)
         ]
-        return ChainParts(
+        return ChainParts.model_construct(
             components=list(skeleton.components),
             functions=functions,
             recommended=[o.technique for o in main.recommended[barrier_id]],
@@ -619,7 +626,7 @@ class _Writer:
             for offer in main.offered[barrier_id].get(item.id, [])[: main.per_barrier]:
                 totals[offer.technique] += main.loads[barrier_id] or 0.0
         ordered = sorted(totals, key=lambda t: (-_round(totals[t]), sort_key(t)))
-        return RankedFunction(
+        return RankedFunction.model_construct(
             **self.head(item),
             enablers=item.enablers,
             apease=main.chosen.mark(item.id),
@@ -651,7 +658,7 @@ class _Writer:
         by_function = self.main.policy_links[item.id]
         selected = set(self.main.selected)
         links = list(by_function.values())
-        return RankedPolicy(
+        return RankedPolicy.model_construct(
             **self.head(item),
             functions=sorted(by_function, key=self.main.order.__getitem__),
             common=set(by_function) == selected,
@@ -673,7 +680,7 @@ class _Writer:
             if o.technique == item.id
             for link in o.links
         ]
-        return RankedTechnique(
+        return RankedTechnique.model_construct(
             **self.head(item),
             functions=sorted(tally.functions, key=lambda f: main.order.get(f, 99)),
             evidence=tally.evidence,
@@ -698,7 +705,7 @@ class _Writer:
                 continue
             seen.add(technique)
             techniques.append(
-                InterventionTechnique(
+                InterventionTechnique.model_construct(
                     id=technique,
                     label=self.label(technique),
                     function=function,
@@ -710,7 +717,7 @@ class _Writer:
         for policy, links in main.policy_links.items():
             by_policy[policy].update(f for f in links if f in group.functions)
         policies = [
-            InterventionPolicy(
+            InterventionPolicy.model_construct(
                 id=p, label=self.label(p), common=by_policy[p] == set(functions)
             )
             for p in sorted(by_policy, key=_wheel)
@@ -720,7 +727,7 @@ class _Writer:
         drafted_id = intervention_id(item.id)
         title = titles.get(drafted_id)
         route_links = [p.link for p in group.paths]
-        return Intervention(
+        return Intervention.model_construct(
             id=drafted_id,
             title=title or self.title(item.id, functions),
             title_generated=title is None,
@@ -768,7 +775,7 @@ class _Writer:
             scored = numbers[0]
             spec = target.model_dump(exclude={"id", "target", "actor", "notes"}, exclude_none=True)
             out.append(
-                BehaviourPlan(
+                BehaviourPlan.model_construct(
                     id=target.id,
                     target=target.target,
                     actor=target.actor,
@@ -804,7 +811,7 @@ class _Writer:
                 continue
             common = set.intersection(*(set(item.functions) for _, item in serving))
             out.append(
-                SharedIntervention(
+                SharedIntervention.model_construct(
                     id=drafted_id,
                     title=serving[0][1].title,
                     behaviours=[b for b, _ in serving],
@@ -819,7 +826,7 @@ class _Writer:
         if not found:
             return None
         return [
-            OutcomeEntry(
+            OutcomeEntry.model_construct(
                 id=b.id,
                 text=b.text,
                 group=b.group,
@@ -843,9 +850,9 @@ class _Writer:
             scope = by_behaviour.get(item.behaviour or "")
             ranked_f = {f.id: f.rank for f in (scope.functions if scope else functions)}
             ranked_p = {p.id: p.rank for p in (scope.policies if scope else policies)}
-            f_matches = [ProposedMatch(id=f, label=self.label(f), rank=ranked_f.get(f))
+            f_matches = [ProposedMatch.model_construct(id=f, label=self.label(f), rank=ranked_f.get(f))
                 for f in item.functions]
-            p_matches = [ProposedMatch(id=p, label=self.label(p), rank=ranked_p.get(p))
+            p_matches = [ProposedMatch.model_construct(id=p, label=self.label(p), rank=ranked_p.get(p))
                 for p in item.policies]
             missing = [m.label for m in f_matches + p_matches if m.rank is None]
             coded = f_matches + p_matches
@@ -856,7 +863,7 @@ class _Writer:
             else:
                 note = "the plan does not recommend " + ", ".join(missing)
             out.append(
-                ProposedComparison(
+                ProposedComparison.model_construct(
                     id=item.id,
                     text=item.text,
                     behaviour=item.behaviour,
@@ -869,7 +876,7 @@ class _Writer:
 
     def mode(self, mode_id: str) -> DeliveryMode:
         entity = self.onto[mode_id]
-        return DeliveryMode(
+        return DeliveryMode.model_construct(
             id=mode_id,
             label=entity.label,
             bcio=[x for x in entity.xrefs if x.startswith("BCIO:")],
@@ -893,10 +900,10 @@ class _Writer:
         if given is None:
             return None
         items = given.model_dump(exclude={"bcio"}, exclude_none=True)
-        return Specification(
+        return Specification.model_construct(
             items=items,
             bcio=[
-                BcioAnnotation(item=item.value, id=bcio)
+                BcioAnnotation.model_construct(item=item.value, id=bcio)
                 for item, ids in given.bcio.items()
                 for bcio in ids
             ],
@@ -923,7 +930,7 @@ class _Writer:
 
     def priorities(self) -> Priorities:
         domains, components = priority_groups(self.main)
-        return Priorities(
+        return Priorities.model_construct(
             domains=self._priorities(domains), components=self._priorities(components)
         )
 
@@ -938,7 +945,7 @@ class _Writer:
         for key in keys:
             counts[key] += 1
         return [
-            Priority(
+            Priority.model_construct(
                 id=entity,
                 label=self.label(entity),
                 rank=first[(frequency, elaboration, conflicting)],
@@ -1044,12 +1051,12 @@ def conflicting(kinds: set[BarrierKind]) -> bool:
 
 
 def _link_ref(key: str, link: Link, lineage: tuple[str, ...]) -> LinkRef:
-    refs = [SourceRef(ref=s.ref, locator=s.locator, read=s.read, agrees=s.agrees)
-        for s in link.sources] or [
-        SourceRef(ref=link.ref, locator=link.locator)
-    ]
+    refs = [
+        SourceRef.model_construct(ref=s.ref, locator=s.locator, read=s.read.value, agrees=s.agrees)
+        for s in link.sources
+    ] or [SourceRef.model_construct(ref=link.ref, locator=link.locator)]
     via = f"@{link.via}" if link.via and link.relation == Relation.COMPONENT_TECHNIQUE else ""
-    return LinkRef(
+    return LinkRef.model_construct(
         key=key,
         id=f"{link.set}:{link.source}{via}>{link.target}",
         lineage=list(lineage),

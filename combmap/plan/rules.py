@@ -10,8 +10,11 @@ from combmap.plan.models import Rule
 
 _GUIDE = "Michie, Atkins & West 2014"
 
+# Built unvalidated, as the plan's writer builds its models: validating at import would build
+# pydantic's validator for Rule in every command that imports the planner.
+
 RULES: tuple[Rule, ...] = (
-    Rule(
+    Rule.model_construct(
         id="components",
         step="4 (identify what needs to change)",
         text="A barrier's TDF domains map to COM-B components by the published TDF → COM-B "
@@ -19,14 +22,14 @@ RULES: tuple[Rule, ...] = (
         "capability by the barrier's COM-B code or the construct it names, not to both.",
         own=False,
     ),
-    Rule(
+    Rule.model_construct(
         id="skills-default",
         step="combmap",
         text="A Skills code with neither a capability code nor a construct is read as cognitive "
         "and interpersonal skills (psychological capability); the chain says so.",
         own=True,
     ),
-    Rule(
+    Rule.model_construct(
         id="candidate-functions",
         step="5 (intervention functions)",
         text="Candidate functions come from the TDF → function table for each TDF code; the "
@@ -35,7 +38,7 @@ RULES: tuple[Rule, ...] = (
         "back to its COM-B components' rows, and the chain says so.",
         own=False,
     ),
-    Rule(
+    Rule.model_construct(
         id="selection",
         step="5–7 (APEASE)",
         text="The selected functions, policy categories and techniques are the candidates the "
@@ -43,7 +46,7 @@ RULES: tuple[Rule, ...] = (
         "option everywhere; 'unsure' keeps it, marked not sure.",
         own=False,
     ),
-    Rule(
+    Rule.model_construct(
         id="techniques",
         step="7 (behaviour change techniques)",
         text="Under each selected function, the techniques the guide lists for it (most "
@@ -53,7 +56,7 @@ RULES: tuple[Rule, ...] = (
         "technique to the barrier's own domains, then the list, then the BCTTv1 code.",
         own=False,
     ),
-    Rule(
+    Rule.model_construct(
         id="technique-home",
         step="combmap",
         text="A technique reached only through the barrier's domain is offered under a function "
@@ -62,7 +65,7 @@ RULES: tuple[Rule, ...] = (
         "reaches.",
         own=True,
     ),
-    Rule(
+    Rule.model_construct(
         id="independent-evidence",
         step="combmap",
         text="Evidence is counted as independent sources (lineages): reproductions of one "
@@ -70,7 +73,7 @@ RULES: tuple[Rule, ...] = (
         "them is already counted.",
         own=True,
     ),
-    Rule(
+    Rule.model_construct(
         id="non-links",
         step="7 (behaviour change techniques)",
         text="A technique that the Theory and Techniques Tool finds not linked to a barrier's "
@@ -78,7 +81,7 @@ RULES: tuple[Rule, ...] = (
         "(Johnston et al. 2021).",
         own=False,
     ),
-    Rule(
+    Rule.model_construct(
         id="offered",
         step="combmap",
         text="A barrier's first techniques (settings.per_barrier, across its selected "
@@ -86,7 +89,7 @@ RULES: tuple[Rule, ...] = (
         "are offered for.",
         own=True,
     ),
-    Rule(
+    Rule.model_construct(
         id="ranking",
         step="combmap",
         text="Functions, policy categories and techniques rank by the load (weight × "
@@ -96,7 +99,7 @@ RULES: tuple[Rule, ...] = (
         "score.",
         own=True,
     ),
-    Rule(
+    Rule.model_construct(
         id="policies",
         step="6 (policy categories)",
         text="Policy categories are those linked to a selected function (Michie, van Stralen & "
@@ -104,7 +107,7 @@ RULES: tuple[Rule, ...] = (
         "linked to at least one.",
         own=False,
     ),
-    Rule(
+    Rule.model_construct(
         id="interventions",
         step="combmap",
         text="Drafted interventions group barriers by the code (TDF domain, or COM-B component) "
@@ -112,14 +115,14 @@ RULES: tuple[Rule, ...] = (
         "→ techniques; they rank by barriers addressed (as Baxter & Fancourt 2020, Table 2).",
         own=True,
     ),
-    Rule(
+    Rule.model_construct(
         id="robustness",
         step="combmap",
         text="Every ranked item carries its rank with the unverified links removed and the "
         "unverified links it rests on.",
         own=True,
     ),
-    Rule(
+    Rule.model_construct(
         id="enablers",
         step="combmap",
         text="Enablers have chains, as something to build on; they add to scores only by "
@@ -133,7 +136,7 @@ RULES: tuple[Rule, ...] = (
 EXTRA_RULES: dict[str, Rule] = {
     rule.id: rule
     for rule in (
-        Rule(
+        Rule.model_construct(
             id="behaviours",
             step="2–3 (select and specify the target behaviours)",
             text="Each target behaviour is planned on its own barriers with the same rules as "
@@ -142,7 +145,7 @@ EXTRA_RULES: dict[str, Rule] = {
             f"drafted for several behaviours is listed once in the summary ({_GUIDE}).",
             own=False,
         ),
-        Rule(
+        Rule.model_construct(
             id="candidates",
             step="2 (select the target behaviour)",
             text="Candidate behaviours are judged on likely impact, likelihood of change, "
@@ -154,14 +157,14 @@ EXTRA_RULES: dict[str, Rule] = {
             "team.",
             own=True,
         ),
-        Rule(
+        Rule.model_construct(
             id="outcomes",
             step="1 and 4 (behaviour, not outcome)",
             text="An entry of kind 'outcome' is an outcome or observed effect of the behaviour, "
             "not a determinant of it: it is listed, never scored, and has no chain.",
             own=False,
         ),
-        Rule(
+        Rule.model_construct(
             id="delivery",
             step="8 (mode of delivery)",
             text="Modes of delivery are the BCIO Mode of Delivery Ontology classes (Marques et "
@@ -169,7 +172,7 @@ EXTRA_RULES: dict[str, Rule] = {
             "any other option, and an excluded mode is never shown as chosen.",
             own=False,
         ),
-        Rule(
+        Rule.model_construct(
             id="specification",
             step="8 (specify the intervention)",
             text="A drafted intervention is specified along the TIDieR items 3–9 (Hoffmann et al. "
@@ -177,7 +180,7 @@ EXTRA_RULES: dict[str, Rule] = {
             "compute them.",
             own=False,
         ),
-        Rule(
+        Rule.model_construct(
             id="proposed",
             step="combmap",
             text="Interventions the source's authors propose are compared with the plan: each "
