@@ -128,6 +128,12 @@ class Reach:
 
     functions: tuple[str, ...]
     recommended: tuple[Offer, ...]
+    #: What `Scorer` adds up per barrier of this coding, worked out here once: each
+    #: recommended technique with whether any evidence links it, the policy categories its
+    #: functions lead to (left in by the selection), and its COM-B components.
+    techniques: tuple[tuple[str, bool], ...]
+    policies: tuple[str, ...]
+    components: tuple[str, ...]
 
 
 #: Codings × selections whose `Reach` is kept before the memo is emptied (flat memory).
@@ -203,7 +209,20 @@ class Index:
             offers = (
                 [o for o in skeleton.offers[f] if o.technique not in excluded] for f in functions
             )
-            found = Reach(functions, tuple(best(offers, per_barrier)))
+            recommended = tuple(best(offers, per_barrier))
+            policies = {
+                link.target: None
+                for f in functions
+                for link in self.out(Relation.FUNCTION_POLICY, f)
+                if link.target not in excluded
+            }
+            found = Reach(
+                functions,
+                recommended,
+                tuple((o.technique, o.evidence > 0) for o in recommended),
+                tuple(policies),
+                skeleton.components,
+            )
             if len(self._reach) >= REACH_KEPT:
                 self._reach.clear()
             self._reach[key] = found
