@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from combmap.case import Barrier, Case
 from combmap.ontology import Ontology, sort_key
-from combmap.plan.chains import REACH_KEPT, Coding, Index, Reach
+from combmap.plan.chains import Coding, Index, Reach
 from combmap.plan.models import (
     PLAN_SCHEMA,
     Chain,
@@ -110,6 +110,10 @@ class Coverage:
 
 
 _Codes = tuple[tuple[str, ...], tuple[str, ...], str | None]
+
+
+#: Codings × selections whose `Reach` a Scorer keeps before it empties its memo (flat memory).
+REACH_KEPT = 50_000
 
 
 class Scorer:

@@ -120,24 +120,18 @@ class Skeleton:
 
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """A coding's functions left in by a selection, and its recommended techniques there.
+    """What a barrier of one coding adds to a case's numbers under a selection (`Scorer`).
 
-    The techniques are those a plan recommends for a barrier of this coding; which of two
-    equal offers of one technique (under two functions) is kept may differ, hence its links.
+    Worked out once per coding and selection: the functions left in; each recommended
+    technique with whether any evidence links it (the techniques a plan recommends for such a
+    barrier; which of two equal offers of one technique is kept does not matter here); the
+    policy categories its functions lead to, left in; and its COM-B components.
     """
 
     functions: tuple[str, ...]
-    recommended: tuple[Offer, ...]
-    #: What `Scorer` adds up per barrier of this coding, worked out here once: each
-    #: recommended technique with whether any evidence links it, the policy categories its
-    #: functions lead to (left in by the selection), and its COM-B components.
     techniques: tuple[tuple[str, bool], ...]
     policies: tuple[str, ...]
     components: tuple[str, ...]
-
-
-#: Codings × selections whose `Reach` is kept before the memo is emptied (flat memory).
-REACH_KEPT = 50_000
 
 
 class Index:
@@ -169,7 +163,6 @@ class Index:
             for link in out:
                 self.function_lists[function][link.target].append(link)
         self._cache: dict[Coding, Skeleton] = {}
-        self._reach: dict[tuple[Coding, frozenset[str], int], Reach] = {}
         self._listed: dict[str, dict[str, Offer]] = {}
         self._evidence: dict[tuple[str, ...], dict[str, _Evidence]] = {}
         self._offered: dict[
@@ -200,33 +193,22 @@ class Index:
         return found
 
     def reach(self, coding: Coding, excluded: frozenset[str], per_barrier: int) -> Reach:
-        """What a coding reaches with some options excluded, computed once (aggregate's path)."""
-        key = (coding, excluded, per_barrier)
-        found = self._reach.get(key)
-        if found is None:
-            skeleton = self.skeleton(coding)
-            functions = tuple(f for f in skeleton.routes if f not in excluded)
-            offers = (
-                [o for o in skeleton.offers[f] if o.technique not in excluded] for f in functions
-            )
-            recommended = tuple(best(offers, per_barrier))
-            policies = {
-                link.target: None
-                for f in functions
-                for link in self.out(Relation.FUNCTION_POLICY, f)
-                if link.target not in excluded
-            }
-            found = Reach(
-                functions,
-                recommended,
-                tuple((o.technique, o.evidence > 0) for o in recommended),
-                tuple(policies),
-                skeleton.components,
-            )
-            if len(self._reach) >= REACH_KEPT:
-                self._reach.clear()
-            self._reach[key] = found
-        return found
+        """What a coding reaches with some options excluded (`Scorer` keeps each one)."""
+        skeleton = self.skeleton(coding)
+        functions = tuple(f for f in skeleton.routes if f not in excluded)
+        offers = ([o for o in skeleton.offers[f] if o.technique not in excluded] for f in functions)
+        policies = {
+            link.target: None
+            for f in functions
+            for link in self.out(Relation.FUNCTION_POLICY, f)
+            if link.target not in excluded
+        }
+        return Reach(
+            functions,
+            tuple((o.technique, o.evidence > 0) for o in best(offers, per_barrier)),
+            tuple(policies),
+            skeleton.components,
+        )
 
     # --- components ----------------------------------------------------------------------------
 
