@@ -41,7 +41,10 @@ OPTION_KINDS = (Kind.FUNCTION, Kind.POLICY, Kind.TECHNIQUE, Kind.MODE)
 #: Problems listed per case file; the rest are counted ("... and 99,900 more problems").
 MAX_ISSUES = 100
 _CACHE_LIMIT = 100_000
-_RESOLVED: dict[int, tuple[Ontology, dict[tuple[str, tuple[Kind, ...]], tuple[str | None, str | None]]]] = {}
+_Resolved = dict[tuple[str, tuple[Kind, ...]], tuple[str | None, str | None]]
+_Listed = dict[tuple[tuple[str, ...], Kind, bool], tuple[str, ...]]
+#: Per ontology, one at a time: each code's resolution, and each list of codes' ids.
+_RESOLVED: dict[int, tuple[Ontology, _Resolved, _Listed]] = {}
 
 
 @dataclass(frozen=True)
@@ -472,21 +475,26 @@ def _resolved(text: str, kinds: tuple[Kind, ...], ontology: Ontology) -> tuple[s
     A case may repeat one code (or one misspelling) 100,000 times; the did-you-mean search
     costs about a millisecond, so it runs once per distinct text (issue 13 item 9).
     """
-    cache = _RESOLVED.get(id(ontology))
-    if cache is None or cache[0] is not ontology:
-        cache = (ontology, {})
-        _RESOLVED.clear()  # one ontology at a time: the CLI, aggregate workers and tests
-        _RESOLVED[id(ontology)] = cache
+    cache = _caches(ontology)[1]
     key = (text, kinds)
-    found = cache[1].get(key)
+    found = cache.get(key)
     if found is None:
         try:
             found = (ontology.resolve(text, kinds).id, None)
         except UnknownIdError as error:
             found = (None, error.message)
-        if len(cache[1]) < _CACHE_LIMIT:
-            cache[1][key] = found
+        if len(cache) < _CACHE_LIMIT:
+            cache[key] = found
     return found
+
+
+def _caches(ontology: Ontology) -> tuple[Ontology, _Resolved, _Listed]:
+    cache = _RESOLVED.get(id(ontology))
+    if cache is None or cache[0] is not ontology:
+        cache = (ontology, {}, {})
+        _RESOLVED.clear()  # one ontology at a time: the CLI, aggregate workers and tests
+        _RESOLVED[id(ontology)] = cache
+    return cache
 
 
 def _codes(
@@ -499,7 +507,17 @@ def _codes(
     *,
     keep: bool = False,
 ) -> tuple[str, ...]:
-    """Resolve codes, in id order (or in the given order with `keep`)."""
+    """Resolve codes, in id order (or in the given order with `keep`).
+
+    A list without problems is remembered (barriers repeat their lists of codes); one with
+    problems is resolved again each time, for issues located where it is.
+    """
+    listed = _caches(ontology)[2]
+    key = (tuple(texts), kind, keep)
+    known = listed.get(key)
+    if known is not None:
+        return known
+    before = len(issues)
     out: list[str] = []
     for index, text in enumerate(texts):
         found = _one(text, (kind,), ontology, doc, (*path, index), issues)
@@ -514,4 +532,7 @@ def _codes(
             continue
         if found not in out:
             out.append(found)
-    return tuple(out) if keep else tuple(sorted(out))
+    result = tuple(out) if keep else tuple(sorted(out))
+    if len(issues) == before and len(listed) < _CACHE_LIMIT:
+        listed[key] = result
+    return result

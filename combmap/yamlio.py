@@ -108,8 +108,9 @@ class Document:
 class _Builder:
     """Turns a composed node tree into plain data, refusing aliases and object tags.
 
-    `build` records the line of every key path; `data` makes the same data with the same
-    checks and errors (located by the node), recording nothing: the fast path.
+    It records the line of every key path. Most files never reach it: `_plain` builds their
+    data from the event stream, and only what `_plain` leaves (errors, anchors, tags) is
+    composed and built here.
     """
 
     def __init__(self, file: str) -> None:
@@ -117,36 +118,6 @@ class _Builder:
         self.lines: dict[_KeyPath, int] = {}
         self.seen: set[int] = set()
         self.scalars = yaml.constructor.SafeConstructor()
-
-    def data(self, node: yaml.Node, depth: int) -> Any:
-        if id(node) in self.seen:
-            raise self.fail(node, "YAML anchors and aliases (&name, *name) are not accepted")
-        self.seen.add(id(node))
-        if depth > MAX_DEPTH:
-            raise self.fail(node, f"nesting deeper than {MAX_DEPTH} levels is not accepted")
-        if node.tag not in _PLAIN_TAGS:
-            raise self.fail(node, f"the YAML tag {node.tag!r} is not accepted; use plain values")
-        kind = type(node)
-        if kind is yaml.ScalarNode and node.tag == "tag:yaml.org,2002:str":
-            return node.value  # the common case first
-        if kind is yaml.MappingNode:
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise self.fail(key_node, "YAML merge keys (<<) are not accepted")
-                key = self.data(key_node, depth + 1)
-                if isinstance(key, (dict, list)):
-                    raise self.fail(key_node, "mapping keys must be plain text")
-                key = str(key) if not isinstance(key, str) else key
-                if key in out:
-                    raise self.fail(key_node, f"the key {key!r} appears twice in one mapping")
-                out[key] = self.data(value_node, depth + 1)
-            return out
-        if kind is yaml.SequenceNode:
-            return [self.data(item, depth + 1) for item in node.value]
-        if node.tag == "tag:yaml.org,2002:str":
-            return node.value
-        return self.scalar(node)
 
     def scalar(self, node: yaml.Node) -> Any:
         """A scalar that is not plain text: typed as YAML 1.2's core schema reads it."""
@@ -209,6 +180,109 @@ def _core_12(node: yaml.ScalarNode) -> bool:
     return pattern is not None and pattern.fullmatch(node.value) is not None
 
 
+class _ComposeError(Exception):
+    """The text needs the composer: an error to locate, or YAML `_plain` leaves to it."""
+
+
+_STR = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = _PLAIN_TAGS - {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+#: Typed plain scalars by (tag, text): bools, numbers and null, all immutable, so shared.
+_TYPED: dict[tuple[str, str], Any] = {}
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def _typed(tag: str, value: str) -> Any:
+    """A plain scalar PyYAML resolved to a tag other than str, as `_Builder.scalar` types it."""
+    key = (tag, value)
+    found = _TYPED.get(key, _TYPED)
+    if found is not _TYPED:
+        return found
+    if tag not in _SCALAR_TAGS:
+        raise _ComposeError  # a merge key, or a tag to refuse with its line
+    node = yaml.ScalarNode(tag, value, style="")
+    found = _CONSTRUCTOR.construct_object(node) if _core_12(node) else value
+    if len(value) <= 256 and len(_TYPED) < 65_536:
+        _TYPED[key] = found
+    return found
+
+
+def _plain(text: str) -> Any:
+    """The data of one YAML document built from libyaml's events, without composing nodes.
+
+    Composing makes a node per value and calls the Python resolver from C for each; this
+    reads the events once and resolves through the same memo (`_Loader.resolve`), so the data
+    is what `_Builder.build` makes. Anything that is not plain data without anchors or tags
+    (an alias, an anchor, any tag, a merge key, a mapping key that is not a scalar, a
+    duplicate key, nesting at the depth limit, a second document, a YAML error) raises
+    `_ComposeError`, and the composer answers: the same data or error as before, located.
+    """
+    loader = _Loader(text)
+    get = loader.get_event
+    memo = _Loader._memo
+    scalar_event, scalar_node = yaml.ScalarEvent, yaml.ScalarNode
+    mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    try:
+        get()  # the stream's start
+        event = get()
+        if type(event) is yaml.StreamEndEvent:
+            return None
+        open_: list[Any] = []  # the mappings and sequences being filled, innermost last
+        keys: list[Any] = []  # per open mapping: its pending key, or `keys` itself for none
+        event = get()
+        while True:
+            kind = type(event)
+            if kind is scalar_event:
+                if event.anchor is not None or event.tag is not None:
+                    raise _ComposeError
+                value: Any = event.value
+                if not event.style:
+                    implicit = event.implicit
+                    tag = memo.get((value, implicit))
+                    if tag is None:
+                        tag = loader.resolve(scalar_node, value, implicit)
+                    if tag != _STR:
+                        value = _typed(tag, value)
+                elif event.implicit[0]:
+                    raise _ComposeError  # not seen from libyaml: a quoted scalar left to resolve
+            elif kind is mapping_start or kind is sequence_start:
+                if event.anchor is not None or event.tag is not None or len(open_) >= MAX_DEPTH:
+                    raise _ComposeError
+                open_.append({} if kind is mapping_start else [])
+                keys.append(keys)
+                event = get()
+                continue
+            elif kind is mapping_end or kind is sequence_end:
+                value = open_.pop()
+                keys.pop()
+            else:
+                raise _ComposeError  # an alias
+            if not open_:
+                break
+            inner = open_[-1]
+            if type(inner) is list:
+                inner.append(value)
+            elif keys[-1] is keys:
+                if type(value) is not str:
+                    if isinstance(value, (dict, list)):
+                        raise _ComposeError
+                    value = str(value)
+                if value in inner:
+                    raise _ComposeError
+                keys[-1] = value
+            else:
+                inner[keys[-1]] = value
+                keys[-1] = keys
+            event = get()
+        if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
+            raise _ComposeError
+        return value
+    except yaml.YAMLError:
+        raise _ComposeError from None
+    finally:
+        loader.dispose()
+
+
 def _too_deep(text: str) -> bool:
     """Whether nesting exceeds MAX_DEPTH, checked on the event stream, which does not recurse.
 
@@ -260,6 +334,9 @@ def parse_yaml(text: str, file: str) -> Document:
 
 
 def _parse_yaml(text: str, file: str, *, located: bool) -> Document:
+    if not located:
+        with contextlib.suppress(_ComposeError):
+            return Document(file, _plain(text), {(): 1}, text=text)
     if _too_deep(text):
         issue = Issue(file, None, "", f"nesting deeper than {MAX_DEPTH} levels is not accepted")
         raise InputError(f"{file} is not a plain YAML data file", [issue])
@@ -284,8 +361,6 @@ def _parse_yaml(text: str, file: str, *, located: bool) -> Document:
     if root is None:
         return Document(file, None, {(): 1})
     builder = _Builder(file)
-    if not located:
-        return Document(file, builder.data(root, 0), {(): 1}, text=text)
     data = builder.build(root, (), 0)
     return Document(file, data, builder.lines)
 

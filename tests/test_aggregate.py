@@ -208,7 +208,7 @@ def _case_count(directory: Path) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_an_interrupted_run_leaves_the_old_output(tmp_path: Path, jobs: str) -> None:
-    gen_cases.generate(1500, tmp_path / "cases")
+    gen_cases.generate(5000, tmp_path / "cases")  # several seconds of work, even on 2 cores
     out = tmp_path / "out.json"
     out.write_text("old\n", encoding="utf-8")
     command = [sys.executable, "-m", "combmap", "aggregate", str(tmp_path / "cases")]

@@ -194,3 +194,33 @@ def test_schema_and_code_problems_are_reported_in_one_run(tmp_path: Path) -> Non
     text = "\n".join(str(i) for i in caught.value.issues)
     for needle in ("unknown key 'frequncy'", "unknown domain 'knowlege'", "reflective-motivaton", "unknown group 'stafff'", "duplicate barrier id 'b1'", "greater than 0"):
         assert needle in text, (needle, text)
+
+
+def test_repeated_lists_of_codes_are_resolved_and_located_each_time(
+    tmp_path: Path, tiny: Ontology
+) -> None:
+    """Lists of codes are remembered once good; a bad list repeated is reported where each is."""
+    text = GOOD.replace(
+        "options:",
+        "  - {id: again, text: Again, tdf: [knowledge], comb: [O-Ph]}\n"
+        "  - {id: twice, text: Twice, tdf: [knowledge], comb: [O-Ph]}\n"
+        "options:",
+    )
+    case = load_case(_write(tmp_path, text), tiny)
+    assert {b.id: (b.domains, b.components) for b in case.barriers}["twice"] == (
+        ("tdf:knowledge",),
+        ("comb:physical-opportunity",),
+    )
+    bad = text.replace("comb: [O-Ph]}", "comb: [opportunity]}")
+    found = _issues(tmp_path, bad, tiny)
+    assert [(line, path) for line, path, _ in found] == [
+        (22, "barriers[3].comb[0]"),
+        (23, "barriers[4].comb[0]"),
+    ]
+    assert all("too broad" in message for _, _, message in found)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "case.yaml"
+    path.write_text(text)
+    return path

@@ -155,6 +155,20 @@ HOSTILE = [
     "a: \x07\n",
     "",
     "just text",
+    "a: &a x\n",
+    "a: !!str 1\n",
+    "a: ! 1\n",
+    "--- a\n--- b\n",
+    "---\n...\n",
+    "~: 1\nnull: 2\n",
+    "1: a\n1.0: b\ntrue: c\n2001-12-14: d\n",
+    "? a\n",
+    "a: |\n  yes\nb: >\n  017\n",
+    "- " * MAX_DEPTH + "x\n",
+    "- " * (MAX_DEPTH + 1) + "x\n",
+    "[" * MAX_DEPTH + "]" * MAX_DEPTH,
+    "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1),
+    "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n#" + "-" * 5_000,
 ]
 
 
@@ -170,3 +184,30 @@ def test_the_fast_parse_answers_as_the_located_one(text: str) -> None:
             return (type(error).__name__, str(error), getattr(error, "issues", None))
 
     assert parsed(False) == parsed(True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SCALARS,
+        "a: [x, {b: c, 1: 2, ~: 3}]\nd: ''\ne: |\n  yes\n",
+        "- " * (MAX_DEPTH - 1) + "x\n",
+        "",
+        "# only a comment\n",
+        "just text",
+        (Path(__file__).parent.parent / "cases" / "baxter-2020-cvso.yaml").read_text(),
+    ],
+)
+def test_plain_data_is_built_from_events_without_composing(text: str) -> None:
+    """The event path itself (not a fall-back to the composer) makes the composer's data."""
+    from combmap.yamlio import _parse_yaml, _plain
+
+    assert repr(_plain(text)) == repr(_parse_yaml(text, "t.yaml", located=True).data)
+
+
+@pytest.mark.parametrize("text", ["a: &a x\n", "a: !!str 1\n", "a: 1\na: 2\n", "--- a\n--- b\n"])
+def test_the_event_path_leaves_anchors_tags_and_duplicates_to_the_composer(text: str) -> None:
+    from combmap.yamlio import _ComposeError, _plain
+
+    with pytest.raises(_ComposeError):
+        _plain(text)

@@ -10,10 +10,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from combmap.case import Case
+from combmap.case import Barrier, Case
 from combmap.ontology import Ontology, sort_key
+from combmap.plan.chains import Coding, Index, Reach
 from combmap.plan.models import (
     PLAN_SCHEMA,
     Chain,
@@ -32,16 +35,9 @@ from combmap.plan.models import (
     Robustness,
     Rule,
 )
-from combmap.plan.planner import (
-    PER_BARRIER,
-    Outcome,
-    conflicting,
-    make_plan,
-    outcome,
-    priority_groups,
-    unaddressed,
-)
-from combmap.schema import BarrierKind
+from combmap.plan.planner import PER_BARRIER, _wheel, conflicting, index_for, make_plan
+from combmap.plan.selection import selection
+from combmap.schema import BarrierKind, Relation
 
 __all__ = [
     "PER_BARRIER",
@@ -69,17 +65,18 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Tally:
-    """One item of a case's plan: its score there and how many barriers it addresses."""
+class Tally(NamedTuple):
+    """One item of a case's plan: its score there and how many barriers it addresses.
+
+    A named tuple: a case makes a hundred or so, and a frozen dataclass is slower to build.
+    """
 
     id: str
     score: float
     barriers: int
 
 
-@dataclass(frozen=True)
-class PriorityTally:
+class PriorityTally(NamedTuple):
     """One TDF domain or COM-B component of a case, counted as the plan's priorities count it."""
 
     id: str
@@ -94,8 +91,8 @@ class PriorityTally:
 class Coverage:
     """The numbers of one case's plan without its explanations (what aggregate adds up).
 
-    Scores and counts equal those of `make_plan` for the same case (every technique, not
-    only the top ones): both come from the same `Outcome`.
+    Scores, counts and orders equal those of `make_plan` for the same case (every technique,
+    not only the top ones): tests/test_plan_properties.py checks them on random cases.
     """
 
     case: str
@@ -112,8 +109,20 @@ class Coverage:
     components: tuple[PriorityTally, ...]
 
 
+_Codes = tuple[tuple[str, ...], tuple[str, ...], str | None]
+
+
+#: Codings × selections whose `Reach` a Scorer keeps before it empties its memo (flat memory).
+REACH_KEPT = 50_000
+
+
 class Scorer:
     """Scores many cases against one ontology, each profile's chains computed once per coding.
+
+    What a coding adds to a case (functions, techniques, policy categories, components) is
+    worked out once per selection (`Index.reach`), so a case costs a few dictionary additions
+    per barrier: the numbers of the plan's `Outcome`, added in the same order (the same
+    floating-point sums), without its per-barrier lists.
 
     Example:
         >>> from combmap import load_ontology, load_case
@@ -125,6 +134,10 @@ class Scorer:
 
     def __init__(self, ontology: Ontology) -> None:
         self.ontology = ontology
+        #: Per index and excluded options, each coding's `Reach` by its codes: plain tuples
+        #: hash and compare faster than `Coding`s. Emptied past REACH_KEPT (flat memory).
+        self._reach: dict[tuple[Index, frozenset[str]], dict[_Codes, Reach]] = {}
+        self._kept = 0
 
     def coverage(self, case: Case, *, profile: str | None = None) -> Coverage:
         """Count what the plan of `case` addresses, as `make_plan` would score it.
@@ -132,45 +145,115 @@ class Scorer:
         Raises:
             UnknownIdError: the profile does not exist.
         """
-        result = outcome(case, self.ontology, profile=profile, explain=False)
-        barriers = result.case.barriers
+        index = index_for(self.ontology, self.ontology.profile(profile or case.profile))
+        chosen = selection(case, self.ontology)
+        excluded = frozenset(chosen.excluded)
+        memo = self._reach.get((index, excluded))
+        if memo is None:
+            memo = self._reach[(index, excluded)] = {}
+        enabler_weight = case.enabler_weight
+        functions: dict[str, list[Any]] = {}  # [load, barriers]
+        policies: dict[str, list[Any]] = {}
+        techniques: dict[str, list[Any]] = {}  # [load, barriers, with evidence]
+        domains: dict[str, list[Any]] = {}  # [frequency, barriers, enablers, load, kinds]
+        components: dict[str, list[Any]] = {}
+        barriers = enablers = uncovered = 0
+        for barrier in sorted(case.barriers, key=_by_id):
+            kind = barrier.kind
+            if kind == BarrierKind.OUTCOME:
+                continue  # outcomes are not determinants: never scored (issue 16)
+            codes = (barrier.domains, barrier.components, barrier.skills)
+            reach = memo.get(codes)
+            if reach is None:
+                if self._kept >= REACH_KEPT:
+                    self._reach = {(index, excluded): (memo := {})}
+                    self._kept = 0
+                reach = memo[codes] = index.reach(Coding.of(barrier), excluded, PER_BARRIER)
+                self._kept += 1
+            enabler = kind == BarrierKind.ENABLER
+            counted = 0 if enabler else 1
+            enablers += enabler
+            barriers += counted
+            uncovered += counted and not reach.functions
+            own = barrier.load
+            load = own * enabler_weight if enabler else own * 1.0
+            for table, ids in ((functions, reach.functions), (policies, reach.policies)):
+                for item in ids:
+                    row = table.get(item)
+                    if row is None:
+                        table[item] = [0.0 + load, counted]
+                    else:
+                        row[0] += load
+                        row[1] += counted
+            for technique, evidence in reach.techniques:
+                row = techniques.get(technique)
+                if row is None:
+                    row = techniques[technique] = [0.0, 0, 0]
+                row[0] += load
+                if counted:
+                    row[1] += 1
+                    row[2] += evidence
+            frequency = barrier.frequency or 1
+            mentions = kind != BarrierKind.BARRIER
+            for table, ids in ((domains, barrier.domains), (components, reach.components)):
+                for item in ids:
+                    row = table.get(item)
+                    if row is None:
+                        row = table[item] = [0, 0, 0, 0.0, set()]
+                    row[0] += frequency
+                    row[1] += counted
+                    row[2] += mentions
+                    row[3] += own
+                    row[4].add(kind)
+        selected = _ranked(functions, _wheel)
+        # The plan lists policy categories as its ranked functions lead to them: the same
+        # order here, so that items equal on score and tiebreak keep the plan's order.
+        led = {
+            link.target: None
+            for function in selected
+            for link in index.out(Relation.FUNCTION_POLICY, function)
+            if link.target in policies
+        }
+        served = {t: row for t, row in techniques.items() if row[1] or row[0]}
         return Coverage(
             case=case.id,
-            profile=result.index.profile.name,
-            barriers=sum(b.kind != BarrierKind.ENABLER for b in barriers),
-            enablers=sum(b.kind == BarrierKind.ENABLER for b in barriers),
-            functions=tuple(Tally(f.id, round(f.score, 6), len(f.barriers)) for f in result.functions),
-            policies=tuple(Tally(p.id, round(p.score, 6), len(p.barriers)) for p in result.policies),
-            techniques=tuple(
-                Tally(t.id, round(t.score, 6), len(t.barriers)) for t in result.techniques
+            profile=index.profile.name,
+            barriers=barriers,
+            enablers=enablers,
+            functions=_tallies(selected, functions),
+            policies=_tallies(_ranked({p: policies[p] for p in led}, _wheel), policies),
+            techniques=_tallies(
+                _ranked(served, lambda t: (-served[t][2], sort_key(t))), techniques
             ),
-            selected=tuple(result.selected),
-            uncovered=len(unaddressed(result)),
-            excluded=tuple(result.chosen.excluded),
-            domains=_tallies(result, domains=True),
-            components=_tallies(result, domains=False),
+            selected=tuple(selected),
+            uncovered=uncovered,
+            excluded=tuple(chosen.excluded),
+            domains=_priorities(domains),
+            components=_priorities(components),
         )
 
 
-def _tallies(result: Outcome, *, domains: bool) -> tuple[PriorityTally, ...]:
-    groups = priority_groups(result)[0 if domains else 1]
-    out = []
-    for entity_id, members in sorted(groups.items(), key=lambda kv: sort_key(kv[0])):
-        frequency = barriers = enablers = 0
-        load = 0.0
-        for member in members:  # one pass: what `priority_key` and a plan's Priority count
-            frequency += member.frequency or 1
-            barriers += member.kind != BarrierKind.ENABLER
-            enablers += member.kind != BarrierKind.BARRIER
-            load += member.load
-        out.append(
-            PriorityTally(
-                id=entity_id,
-                frequency=frequency,
-                barriers=barriers,
-                enablers=enablers,
-                conflicting=conflicting({b.kind for b in members}),
-                load=round(load, 6),
-            )
-        )
-    return tuple(out)
+def _by_id(barrier: Barrier) -> str:
+    return barrier.id
+
+
+def _ranked(
+    rows: dict[str, list[Any]], tiebreak: Callable[[str], tuple[object, ...]]
+) -> list[str]:
+    """Ids as the planner's `_rank` orders them: load, then barriers, then the tiebreak."""
+    ids = list(rows)
+    keys = [((-round(row[0], 6), -row[1]), tiebreak(item), n) for n, (item, row) in enumerate(rows.items())]
+    keys.sort()
+    return [ids[n] for _, _, n in keys]
+
+
+def _tallies(ids: list[str], rows: dict[str, list[Any]]) -> tuple[Tally, ...]:
+    return tuple(Tally(item, round(rows[item][0], 6), rows[item][1]) for item in ids)
+
+
+def _priorities(rows: dict[str, list[Any]]) -> tuple[PriorityTally, ...]:
+    """One per domain or component, in id order, as a plan's priorities count them."""
+    return tuple(
+        PriorityTally(item, row[0], row[1], row[2], conflicting(row[4]), round(row[3], 6))
+        for item, row in sorted(rows.items(), key=lambda kv: sort_key(kv[0]))
+    )

@@ -120,18 +120,18 @@ class Skeleton:
 
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """A coding's functions left in by a selection, and its recommended techniques there.
+    """What a barrier of one coding adds to a case's numbers under a selection (`Scorer`).
 
-    The techniques are those a plan recommends for a barrier of this coding; which of two
-    equal offers of one technique (under two functions) is kept may differ, hence its links.
+    Worked out once per coding and selection: the functions left in; each recommended
+    technique with whether any evidence links it (the techniques a plan recommends for such a
+    barrier; which of two equal offers of one technique is kept does not matter here); the
+    policy categories its functions lead to, left in; and its COM-B components.
     """
 
     functions: tuple[str, ...]
-    recommended: tuple[Offer, ...]
-
-
-#: Codings × selections whose `Reach` is kept before the memo is emptied (flat memory).
-REACH_KEPT = 50_000
+    techniques: tuple[tuple[str, bool], ...]
+    policies: tuple[str, ...]
+    components: tuple[str, ...]
 
 
 class Index:
@@ -163,7 +163,6 @@ class Index:
             for link in out:
                 self.function_lists[function][link.target].append(link)
         self._cache: dict[Coding, Skeleton] = {}
-        self._reach: dict[tuple[Coding, frozenset[str], int], Reach] = {}
         self._listed: dict[str, dict[str, Offer]] = {}
         self._evidence: dict[tuple[str, ...], dict[str, _Evidence]] = {}
         self._offered: dict[
@@ -194,20 +193,34 @@ class Index:
         return found
 
     def reach(self, coding: Coding, excluded: frozenset[str], per_barrier: int) -> Reach:
-        """What a coding reaches with some options excluded, computed once (aggregate's path)."""
-        key = (coding, excluded, per_barrier)
-        found = self._reach.get(key)
-        if found is None:
-            skeleton = self.skeleton(coding)
-            functions = tuple(f for f in skeleton.routes if f not in excluded)
-            offers = (
-                [o for o in skeleton.offers[f] if o.technique not in excluded] for f in functions
-            )
-            found = Reach(functions, tuple(best(offers, per_barrier)))
-            if len(self._reach) >= REACH_KEPT:
-                self._reach.clear()
-            self._reach[key] = found
-        return found
+        """What a coding reaches with some options excluded (`Scorer` keeps each one).
+
+        The functions and offers of the coding's chain (`skeleton`), without building the
+        rest of it (routes, withheld techniques, notes), and without keeping it.
+        """
+        components, _, routes = self._routes(coding)
+        evidence = self._domain_evidence(coding.domains)
+        functions = tuple(f for f in routes if f not in excluded)
+        offers = (
+            [
+                o
+                for o in self._offers(f, coding.domains, components, evidence, _tdf(routes[f]))[0]
+                if o.technique not in excluded
+            ]
+            for f in functions
+        )
+        policies = {
+            link.target: None
+            for f in functions
+            for link in self.out(Relation.FUNCTION_POLICY, f)
+            if link.target not in excluded
+        }
+        return Reach(
+            functions,
+            tuple((o.technique, o.evidence > 0) for o in best(offers, per_barrier)),
+            tuple(policies),
+            components,
+        )
 
     # --- components ----------------------------------------------------------------------------
 
@@ -225,13 +238,19 @@ class Index:
 
     # --- the chain -------------------------------------------------------------------------------
 
-    def _build(self, coding: Coding) -> Skeleton:
+    def _routes(
+        self, coding: Coding
+    ) -> tuple[tuple[str, ...], list[str], dict[str, list[tuple[str, str, Link]]]]:
+        """Components, notes, and each candidate function's routes: (via, code, link).
+
+        Functions come in the order found, which is the order a coding's functions keep.
+        """
         components, skills_notes, covered = self.components(coding)
         notes = list(skills_notes)
-        routes: dict[str, list[Path]] = defaultdict(list)
+        routes: dict[str, list[tuple[str, str, Link]]] = defaultdict(list)
         for domain in coding.domains:
             for link in self.out(Relation.DOMAIN_FUNCTION, domain):
-                routes[link.target].append(Path("tdf", domain, link))
+                routes[link.target].append(("tdf", domain, link))
         uncovered = [c for c in coding.components if c not in covered]
         # A domain without a TDF → function row (e.g. a profile without that table) falls back
         # to its COM-B rows, so a TDF-coded barrier is never left with nothing to offer.
@@ -247,20 +266,25 @@ class Index:
         )
         for component in [*uncovered, *fallback]:
             for link in self.out(Relation.COMPONENT_FUNCTION, component):
-                routes[link.target].append(Path("comb", component, link))
+                routes[link.target].append(("comb", component, link))
         if fallback:
             notes.append(
                 "no TDF → function row in this profile for "
                 + ", ".join(self.ontology[d].label for d in rowless)
                 + ": its COM-B components' functions are used"
             )
+        return components, notes, routes
+
+    def _build(self, coding: Coding) -> Skeleton:
+        components, notes, found_routes = self._routes(coding)
+        routes = {f: [Path(*route) for route in rs] for f, rs in found_routes.items()}
         evidence = self._domain_evidence(coding.domains)
         offers: dict[str, tuple[Offer, ...]] = {}
         withheld: dict[str, tuple[tuple[str, str], ...]] = {}
         listed_anywhere: set[str] = set()
         for function in sorted(routes, key=sort_key):
             found, held = self._offers(
-                function, coding.domains, components, evidence, routes[function]
+                function, coding.domains, components, evidence, _tdf(found_routes[function])
             )
             offers[function] = found
             withheld[function] = held
@@ -341,7 +365,7 @@ class Index:
         domains: tuple[str, ...],
         components: tuple[str, ...],
         evidence: dict[str, _Evidence],
-        paths: list[Path],
+        tdf_domains: frozenset[str],
     ) -> tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]]:
         """Techniques under a function for a coding, and those withheld with the reason.
 
@@ -350,7 +374,6 @@ class Index:
         codings share these, so each is worked out once. A technique of the guide's list with
         no domain evidence and no CACTIS link is offered as listed (`listed`).
         """
-        tdf_domains = frozenset(p.code for p in paths if p.via == "tdf")
         suggesting = tuple(c for c in components if (c, function) in self.cactis)
         key = (function, domains, tdf_domains, suggesting)
         found = self._offered.get(key)
@@ -479,6 +502,11 @@ def _against(links: tuple[Link, ...], index: Index) -> str:
         }
     )
     return "; ".join(parts)
+
+
+def _tdf(routes: list[tuple[str, str, Link]]) -> frozenset[str]:
+    """The TDF domains through which a coding reaches a function."""
+    return frozenset(code for via, code, _ in routes if via == "tdf")
 
 
 def _path_key(path: Path) -> tuple[object, ...]:

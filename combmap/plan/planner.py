@@ -151,18 +151,13 @@ def _rank(
 class Outcome:
     """Every number of a plan, for one index (all links, or without the unverified ones).
 
-    With `explain` off (aggregate's counting), what only the plan's explanations read is not
-    built: the offers per function, the drafted interventions, the functions behind each
-    technique. The scores and counts are the same: a barrier's recommended techniques are
-    then its coding's, worked out once per coding and selection, and differ only in which of
-    two equal offers of a technique (under two functions) is kept, hence in its links.
+    aggregate counts the same numbers without building this (`plan.Scorer`).
     """
 
     case: Case
     index: Index
     chosen: Selection
     per_barrier: int
-    explain: bool = True
     kinds: dict[str, BarrierKind] = field(init=False)
     loads: dict[str, float] = field(init=False)
     skeletons: dict[str, Skeleton] = field(init=False)
@@ -188,28 +183,18 @@ class Outcome:
         self.skeletons = {b: self.index.skeleton(coding) for b, coding in codings.items()}
         self.offered = {}
         self.recommended = {}
-        if self.explain:
-            self._functions(
-                {
-                    b: tuple(f for f in skeleton.routes if self.chosen.allows(f))
-                    for b, skeleton in self.skeletons.items()
-                }
-            )
-            self._shared: dict[int, tuple[dict[str, list[Offer]], list[Offer]]] = {}
-            for barrier in case.barriers:
-                self._offer(barrier)
-        else:
-            excluded = frozenset(self.chosen.excluded)
-            reach = {
-                b: self.index.reach(coding, excluded, self.per_barrier)
-                for b, coding in codings.items()
+        self._functions(
+            {
+                b: tuple(f for f in skeleton.routes if self.chosen.allows(f))
+                for b, skeleton in self.skeletons.items()
             }
-            self._functions({b: r.functions for b, r in reach.items()})
-            self.recommended = {b: list(r.recommended) for b, r in reach.items()}
+        )
+        self._shared: dict[int, tuple[dict[str, list[Offer]], list[Offer]]] = {}
+        for barrier in case.barriers:
+            self._offer(barrier)
         self._techniques()
         self._policies()
-        if self.explain:
-            self._interventions()
+        self._interventions()
 
     @property
     def selected(self) -> list[str]:
@@ -259,12 +244,11 @@ class Outcome:
                 if not enabler:
                     tally.barriers.append(barrier.id)
                     tally.evidence += offer.evidence > 0
-                if self.explain:
-                    tally.functions.update(
-                        f
-                        for f, offers in self.offered[barrier.id].items()
-                        if any(o.technique == offer.technique for o in offers)
-                    )
+                tally.functions.update(
+                    f
+                    for f, offers in self.offered[barrier.id].items()
+                    if any(o.technique == offer.technique for o in offers)
+                )
         self.tallies = tallies
         self.techniques = _rank(
             [
@@ -370,9 +354,8 @@ def outcome(
     profile: str | None = None,
     per_barrier: int = PER_BARRIER,
     verified_only: bool = False,
-    explain: bool = True,
 ) -> Outcome:
-    """The numbers of a case's plan; with `explain` off, only its numbers (see `Outcome`)."""
+    """The numbers of a case's plan."""
     chosen = ontology.profile(profile or case.profile)
     # Outcomes are not determinants: never scored, no chain (issue 16).
     case = replace(
@@ -384,7 +367,7 @@ def outcome(
         ),
     )
     index = index_for(ontology, chosen, verified_only=verified_only)
-    return Outcome(case, index, selection(case, ontology), per_barrier, explain)
+    return Outcome(case, index, selection(case, ontology), per_barrier)
 
 
 # --- the plan --------------------------------------------------------------------------------
