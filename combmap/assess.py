@@ -1038,14 +1038,17 @@ class ProfileRow:
 
 def comb_profile(case: Case, ontology: Ontology, profile: str | None = None) -> list[ProfileRow]:
     """Barrier and enabler load per COM-B component, coded directly or through a TDF domain."""
-    from combmap.plan.planner import outcome
+    from combmap.plan.chains import Coding
+    from combmap.plan.planner import index_for
 
     # The plan's own components, so Skills counts as the one capability its code means.
-    result = outcome(case, ontology, profile=profile, explain=False)
+    index = index_for(ontology, ontology.profile(profile or case.profile))
     barriers: dict[str, float] = defaultdict(float)
     enablers: dict[str, float] = defaultdict(float)
-    for entry in result.case.barriers:
-        for component in result.skeletons[entry.id].components:
+    for entry in case.barriers:
+        if entry.kind == BarrierKind.OUTCOME:  # outcomes are not determinants (as in the plan)
+            continue
+        for component in index.components(Coding.of(entry))[0]:
             if entry.kind != BarrierKind.ENABLER:
                 barriers[component] += entry.load
             if entry.kind != BarrierKind.BARRIER:
