@@ -50,7 +50,7 @@ def _layout(model: type[_Out]) -> tuple[tuple[str, str, bool], ...]:
     if layout is None:
         layout = _LAYOUTS[model] = tuple(
             (field.alias or name, name, not _flat(field.annotation))
-            for name, field in model.__pydantic_fields__.items()
+            for name, field in model.model_fields.items()
         )
     return layout
 
