@@ -354,9 +354,7 @@ class Index:
             found = self._listed[function] = {}
             for technique, links in self.function_lists.get(function, {}).items():
                 best = min((link.grade or "listed" for link in links), key=lambda g: TIERS.get(g, 2))
-                found[technique] = Offer.of(
-                    technique, best, (), (), self.sort_links(links)
-                )
+                found[technique] = Offer.of(technique, best, (), (), self.sort_links(links))
         return found
 
     def _offers(
@@ -428,8 +426,6 @@ class Index:
 #: linking it, the links for, and the links against.
 _Evidence = tuple[tuple[str, ...], tuple[str, ...], tuple[Link, ...], tuple[Link, ...]]
 _NO_EVIDENCE: _Evidence = ((), (), (), ())
-
-
 
 
 def best(by_function: Iterable[list[Offer]], per_barrier: int) -> list[Offer]:
