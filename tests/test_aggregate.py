@@ -152,6 +152,24 @@ def test_cli_strict_fails_and_writes_nothing(
     assert (data["cases"], data["skipped"], data["schema"]) == (1, 1, "combmap.aggregate/1")
 
 
+def test_cli_summary_is_plain_notes_that_quiet_silences(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The summary lines are notes, as "wrote FILE" is: plain, filtered, and gone with -q."""
+    shutil.copy(CASES / "baxter-2020-cvso.yaml", tmp_path / "a.yaml")
+    (tmp_path / "b[red]\x1b[2J.yaml").write_text("- a list\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    with pytest.raises(SystemExit) as done:
+        main(["aggregate", str(tmp_path), "-o", str(out)])
+    _, err = capsys.readouterr()
+    assert done.value.code == 0
+    assert "skipped " in err and "b[red]" in err and "\x1b" not in err
+    assert err.splitlines()[-1] == "aggregated 1 case; 1 input skipped"
+    with pytest.raises(SystemExit) as done:
+        main(["-q", "aggregate", str(tmp_path), "-o", str(out)])
+    assert done.value.code == 0 and capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
 def test_cli_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
     with pytest.raises(SystemExit) as done:

@@ -15,6 +15,7 @@ from combmap.cli.common import (
     ProfileOption,
     _chosen_format,
     _emit,
+    _note,
     _ontology,
     _stdin_once,
     _tables_text,
@@ -236,21 +237,15 @@ def aggregate(
 
 
 def _aggregate_summary(totals: Totals) -> None:
-    from rich.console import Console
-
-    from combmap.terminal import markup
-
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    """What was skipped and how much was counted: plain notes, as "wrote FILE" (rich not loaded)."""
     for first, count in totals.skips[:_PROBLEMS_SHOWN]:
         more = f" (and {count - 1} more problem{'s' * (count != 2)})" if count > 1 else ""
-        console.print(f"[yellow]skipped[/yellow] {markup(first)}{more}")
+        _note(f"skipped {first}{more}")
     if totals.skipped > _PROBLEMS_SHOWN:
-        console.print(
-            f"... and {totals.skipped - _PROBLEMS_SHOWN} more (every one is in the JSON output)"
-        )
-    console.print(
-        f"[dim]aggregated {totals.cases} case{'s' * (totals.cases != 1)}; "
-        f"{totals.skipped} input{'s' * (totals.skipped != 1)} skipped[/dim]"
+        _note(f"... and {totals.skipped - _PROBLEMS_SHOWN} more (every one is in the JSON output)")
+    _note(
+        f"aggregated {totals.cases} case{'s' * (totals.cases != 1)}; "
+        f"{totals.skipped} input{'s' * (totals.skipped != 1)} skipped"
     )
 
 

@@ -7,6 +7,8 @@ coding and reused: a plan costs one pass over the barriers.
 
 from __future__ import annotations
 
+import heapq
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -53,6 +55,9 @@ class Path:
     link: Link
 
 
+_tuple_new = tuple.__new__
+
+
 class Offer(NamedTuple):
     """A technique under a function for one coding, with what orders it.
 
@@ -82,7 +87,9 @@ class Offer(NamedTuple):
     ) -> Offer:
         """An offer, with its `key`."""
         order = (-len(domains), -len(lineages), TIERS[grade], sort_key(technique))
-        return cls(technique, grade, lineages, domains, links, order)
+        # tuple.__new__ directly: the named tuple's own __new__ is one more Python call, on
+        # the path that builds every offer of every coding seen for the first time.
+        return _tuple_new(cls, (technique, grade, lineages, domains, links, order))
 
     @property
     def evidence(self) -> int:
@@ -165,6 +172,9 @@ class Index:
         self._cache: dict[Coding, Skeleton] = {}
         self._listed: dict[str, dict[str, Offer]] = {}
         self._evidence: dict[tuple[str, ...], dict[str, _Evidence]] = {}
+        self._suggestions: dict[tuple[str, tuple[str, ...]], _Grades] = {}
+        self._entries: dict[tuple[tuple[int, ...], tuple[int, ...]], _Evidence] = {}
+        self._offers_made: dict[tuple[str, str | None, int, int], Offer] = {}
         self._offered: dict[
             tuple[str, tuple[str, ...], frozenset[str], tuple[str, ...]],
             tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]],
@@ -201,14 +211,12 @@ class Index:
         components, _, routes = self._routes(coding)
         evidence = self._domain_evidence(coding.domains)
         functions = tuple(f for f in routes if f not in excluded)
-        offers = (
-            [
-                o
-                for o in self._offers(f, coding.domains, components, evidence, _tdf(routes[f]))[0]
-                if o.technique not in excluded
-            ]
+        offers: list[Iterable[Offer]] = [
+            self._offers(f, coding.domains, components, evidence, _tdf(routes[f]))[0]
             for f in functions
-        )
+        ]
+        if excluded:  # filtered lazily: `best` reads only the first few of each
+            offers = [(o for o in found if o.technique not in excluded) for found in offers]
         policies = {
             link.target: None
             for f in functions
@@ -338,12 +346,20 @@ class Index:
         out = {}
         for technique in sorted({*positive, *negative}, key=sort_key):
             links = self.sort_links(positive.get(technique, []))
-            out[technique] = (
-                _independent(self.lineages(link) for link in links),
-                tuple(sorted({link.source for link in links}, key=sort_key)),
-                tuple(links),
-                self.sort_links(negative.get(technique, [])),
-            )
+            against = self.sort_links(negative.get(technique, []))
+            # The same links make the same evidence whatever the coding's other domains: one
+            # entry for all of them, so the offers made from it are made once (`_offer`).
+            # Links are the ontology's own objects, alive as long as this index.
+            key = (tuple(map(id, links)), tuple(map(id, against)))
+            entry = self._entries.get(key)
+            if entry is None:
+                entry = self._entries[key] = (
+                    _independent(self.lineages(link) for link in links),
+                    tuple(sorted({link.source for link in links}, key=sort_key)),
+                    links,
+                    against,
+                )
+            out[technique] = entry
         self._evidence[domains] = out
         return out
 
@@ -379,6 +395,48 @@ class Index:
             found = self._offered[key] = self._work_out(function, suggesting, evidence, tdf_domains)
         return found
 
+    def _suggested(self, function: str, components: tuple[str, ...]) -> _Grades:
+        """Techniques CACTIS suggests under a function for some components, graded and linked.
+
+        Listed ones keep the guide's grade, with both sets of links; the others are graded
+        "cactis". The same few (function, components) pairs come for every coding, so each
+        is worked out once.
+        """
+        key = (function, components)
+        found = self._suggestions.get(key)
+        if found is not None:
+            return found
+        listed = self.listed(function)
+        cactis: dict[str, list[Link]] = {}
+        for component in components:
+            for link in self.cactis[(component, function)]:
+                cactis.setdefault(link.target, []).append(link)
+        found = self._suggestions[key] = {}
+        for technique, more in cactis.items():
+            plain = listed.get(technique)
+            if plain is None:
+                found[technique] = ("cactis", self.sort_links(more))
+            else:
+                found[technique] = (plain.grade, self.sort_links([*plain.links, *more]))
+        return found
+
+    def _offer(
+        self, technique: str, grade: str | None, links: tuple[Link, ...], entry: _Evidence
+    ) -> Offer:
+        """A technique's offer with a grade and its links, and its evidence for a coding.
+
+        Made once: the offers of all codings are a few thousand distinct ones, each made for
+        dozens of (function, domains) pairs. `links` and `entry` are kept by this index (the
+        guide's lists, CACTIS's suggestions, interned evidence), so their ids name them.
+        """
+        key = (technique, grade, id(links), id(entry))
+        found = self._offers_made.get(key)
+        if found is None:
+            lineages, domains, for_links, _ = entry
+            found = Offer.of(technique, grade, lineages, domains, (*links, *for_links))
+            self._offers_made[key] = found
+        return found
+
     def _work_out(
         self,
         function: str,
@@ -387,61 +445,64 @@ class Index:
         tdf_domains: frozenset[str],
     ) -> tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]]:
         listed = self.listed(function)
-        cactis: dict[str, list[Link]] = {}
-        for component in components:
-            for link in self.cactis[(component, function)]:
-                cactis.setdefault(link.target, []).append(link)
-        grades: dict[str, tuple[str | None, tuple[Link, ...]]] = {}
-        offers = []
-        for technique, plain in listed.items():
-            more = cactis.get(technique)
-            if more is not None:
-                grades[technique] = (plain.grade, self.sort_links([*plain.links, *more]))
-            elif technique in evidence:
+        # Order does not matter until the end: offers and held techniques are sorted there by
+        # keys that differ for every technique.
+        grades = dict(self._suggested(function, components))
+        for technique in listed.keys() & evidence.keys():
+            if technique not in grades:
+                plain = listed[technique]
                 grades[technique] = (plain.grade, plain.links)
-            else:
-                offers.append(plain)
-        for technique, more in cactis.items():
-            if technique not in listed:
-                grades[technique] = ("cactis", self.sort_links(more))
+        offers = [plain for t, plain in listed.items() if t not in grades]
         # Techniques linked to a domain through which this function was reached are offered
         # under it even when the guide's list for the function does not hold them.
-        for technique, (lineages, doms, _, _) in evidence.items():
-            if lineages and technique not in grades and technique not in listed:
-                if not tdf_domains.isdisjoint(doms):
-                    grades[technique] = (None, ())
+        for technique in evidence.keys() - listed.keys() - grades.keys():
+            lineages, doms, _, _ = evidence[technique]
+            if lineages and not tdf_domains.isdisjoint(doms):
+                offers.append(self._offer(technique, None, (), evidence[technique]))
         held = []
         for technique, (grade, links) in grades.items():
-            lineages, doms, for_links, against = evidence.get(technique, _NO_EVIDENCE)
-            if not lineages and against:
-                held.append((technique, _against(against, self)))
+            entry = evidence.get(technique, _NO_EVIDENCE)
+            if not entry[0] and entry[3]:
+                held.append((technique, _against(entry[3], self)))
                 continue
-            offers.append(Offer.of(technique, grade, lineages, doms, (*links, *for_links)))
+            offers.append(self._offer(technique, grade, links, entry))
         offers.sort(key=offer_order)
         held.sort(key=lambda h: sort_key(h[0]))
         return tuple(offers), tuple(held)
 
 
+#: Techniques by id, each with its grade under a function and the links that grade it.
+_Grades = dict[str, tuple[str | None, tuple[Link, ...]]]
 #: A technique's evidence for a coding's domains: independent lineages for, the domains
 #: linking it, the links for, and the links against.
 _Evidence = tuple[tuple[str, ...], tuple[str, ...], tuple[Link, ...], tuple[Link, ...]]
 _NO_EVIDENCE: _Evidence = ((), (), (), ())
 
 
-def best(by_function: Iterable[list[Offer]], per_barrier: int) -> list[Offer]:
-    """A barrier's recommended techniques: each technique's best offer (the first of equals)."""
-    merged: dict[str, Offer] = {}
-    for offers in by_function:
-        for offer in offers:
-            held = merged.get(offer.technique)
-            if held is None or offer.key < held.key:
-                merged[offer.technique] = offer
-    return sorted(merged.values(), key=offer_order)[:per_barrier]
+def best(by_function: Iterable[Iterable[Offer]], per_barrier: int) -> list[Offer]:
+    """A barrier's recommended techniques: each technique's best offer (the first of equals).
+
+    Each function's offers are already in order, so they are merged lazily and the merge stops
+    at the `per_barrier`-th technique: a coding's functions hold about 170 offers, of which
+    only the first few are read. `heapq.merge` takes equal keys from the earlier function
+    first, which is the first of equals.
+    """
+    chosen: list[Offer] = []
+    if per_barrier <= 0:
+        return chosen
+    seen: set[str] = set()
+    for offer in heapq.merge(*by_function, key=offer_order):
+        if offer.technique not in seen:
+            seen.add(offer.technique)
+            chosen.append(offer)
+            if len(chosen) == per_barrier:
+                break
+    return chosen
 
 
-def offer_order(offer: Offer) -> tuple[object, ...]:
-    """Sort key of offers: their `key` (evidence, list, code)."""
-    return offer.key
+#: Sort key of offers: their `key` (evidence, list, code). An attrgetter, called from C: the
+#: sorts and merges of offers call it for every offer.
+offer_order: Callable[[Offer], tuple[object, ...]] = operator.attrgetter("key")
 
 
 def _skills(coding: Coding, targets: list[str]) -> tuple[list[str], str]:
