@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import os
 from collections import Counter
@@ -36,8 +37,11 @@ if TYPE_CHECKING:
 
 #: Version of the aggregate's JSON shape; bump on any incompatible change.
 AGGREGATE_SCHEMA = "combmap.aggregate/1"
-#: Case files read per unit of work handed to a worker process.
+#: Case files per unit: counted, merged and cached together (`_units`).
 CHUNK = 64
+#: Case files a worker counts at a time. A unit (up to 4 × CHUNK files) is split into pieces
+#: so that the workers share it: at 1,000 cases a run is eight units, two of them 256 files.
+PIECE = 32
 #: Files below this count are read in-process: starting workers would cost more.
 PARALLEL_FROM = 256
 #: Suffixes of case files found when walking a directory.
@@ -433,7 +437,7 @@ class _Unit:
         return len(self.paths) if self.done < 0 else self.done
 
 
-def _units(cases: list[str], fingerprint: str | None, profile: str | None) -> list[_Unit]:
+def _units(cases: list[str], fingerprint: str | None, profile: str | None) -> Iterator[_Unit]:
     """Cut the case files into units of work.
 
     Without a cache: runs of CHUNK files. With one, the cut falls after each file whose
@@ -442,12 +446,12 @@ def _units(cases: list[str], fingerprint: str | None, profile: str | None) -> li
     file invalidates the unit it is in (and perhaps a neighbour), not every unit after it.
     """
     if fingerprint is None:
-        return [_Unit(cases[i : i + CHUNK], None) for i in range(0, len(cases), CHUNK)]
+        yield from (_Unit(cases[i : i + CHUNK], None) for i in range(0, len(cases), CHUNK))
+        return
     import hashlib
 
     from combmap.yamlio import MAX_BYTES
 
-    units: list[_Unit] = []
     head = f"aggregate\0{fingerprint}\0{profile or ''}\0".encode()
     paths: list[str] = []
     digest = hashlib.sha256(head)
@@ -466,11 +470,22 @@ def _units(cases: list[str], fingerprint: str | None, profile: str | None) -> li
             digest.update(file_digest)
         cut = file_digest is not None and int.from_bytes(file_digest[:4], "big") % CHUNK == 0
         if cut or len(paths) >= 4 * CHUNK:
-            units.append(_Unit(paths, digest.hexdigest() if readable else None))
+            yield _Unit(paths, digest.hexdigest() if readable else None)
             paths, digest, readable = [], hashlib.sha256(head), True
     if paths:
-        units.append(_Unit(paths, digest.hexdigest() if readable else None))
-    return units
+        yield _Unit(paths, digest.hexdigest() if readable else None)
+
+
+def _uncounted(
+    units: Iterable[_Unit], totals: Totals, progress: ProgressFn | None
+) -> Iterator[_Unit]:
+    """The units to count: those whose counts are cached are merged into `totals` instead."""
+    for unit in units:
+        found = _cached_counts(unit)
+        if found is None:
+            yield unit
+        else:
+            _done(_Unit(unit.paths, None), found, totals, progress)
 
 
 def _cached_counts(unit: _Unit) -> Totals | None:
@@ -548,18 +563,25 @@ def aggregate(
             totals.raise_failure()
     use_cache = caching.enabled() if cache is None else cache
     fingerprint = caching.key_of(ontology) if use_cache else None
-    for unit in _units(cases, fingerprint, profile):
-        found = _cached_counts(unit)
-        if found is None:
-            todo.append(unit)
-        else:
-            _done(_Unit(unit.paths, None), found, totals, progress)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     frozen = _freeze()
     reader.freezes = frozen
     try:
-        if workers <= 1 or sum(len(unit.rows or unit.paths) for unit in todo) < PARALLEL_FROM:
-            for unit in todo:
+        # Units come as the files are hashed; with workers, hashing the rest overlaps their
+        # counting. Workers start once PARALLEL_FROM inputs are left to count.
+        units = itertools.chain(
+            todo, _uncounted(_units(cases, fingerprint, profile), totals, progress)
+        )
+        first: list[_Unit] = []
+        left = 0
+        if workers > 1:
+            for unit in units:
+                first.append(unit)
+                left += len(unit.rows or unit.paths)
+                if left >= PARALLEL_FROM:
+                    break
+        if workers <= 1 or left < PARALLEL_FROM:
+            for unit in itertools.chain(first, units):
                 _done(unit, _count(reader, unit), totals, progress)
                 if totals.failure is not None:
                     break
@@ -568,7 +590,7 @@ def aggregate(
             _WORKER = reader  # what forked workers start with; spawned ones load their own
             try:
                 setup = (overlays, profile, strict, caching.enabled())
-                _in_parallel(todo, totals, workers, setup, progress)
+                _in_parallel(itertools.chain(first, units), totals, workers, setup, progress)
             finally:
                 _WORKER = None
     finally:
@@ -594,27 +616,30 @@ def _freeze() -> bool:
 
 
 def _in_parallel(
-    units: list[_Unit],
+    units: Iterable[_Unit],
     totals: Totals,
     workers: int,
     setup: tuple[tuple[str, ...], str | None, bool, bool],
     progress: ProgressFn | None,
 ) -> None:
-    """Score units in worker processes; merge in input order, a few units in flight."""
+    """Score units in worker processes, in pieces; merge in input order, a few pieces in flight."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pending: list[tuple[Future[Totals], _Unit]] = []
+    pending: list[tuple[list[Future[Totals]], _Unit]] = []
+    in_flight = 0
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), *setup)
     ) as pool:
         try:
             for unit in units:
-                pending.append((pool.submit(_work, unit), unit))
-                while len(pending) >= workers * 3:
-                    _collect(pending.pop(0), totals, progress)
+                futures = [pool.submit(_work, piece) for piece in _pieces(unit)]
+                pending.append((futures, unit))
+                in_flight += len(futures)
+                while in_flight >= workers * 3:
+                    in_flight -= _collect(pending.pop(0), totals, progress)
                     if totals.failure is not None:
                         raise _StoppedError
             while pending and totals.failure is None:
@@ -626,15 +651,27 @@ def _in_parallel(
             raise
 
 
+def _pieces(unit: _Unit) -> list[_Unit]:
+    """A unit's files in runs of at most PIECE, for the workers (rows of an export as they are)."""
+    if unit.rows is not None or len(unit.paths) <= PIECE:
+        return [unit]
+    return [_Unit(unit.paths[i : i + PIECE], None) for i in range(0, len(unit.paths), PIECE)]
+
+
 class _StoppedError(Exception):
     """A strict run met its first failure: stop handing out work."""
 
 
 def _collect(
-    item: tuple[Future[Totals], _Unit], totals: Totals, progress: ProgressFn | None
-) -> None:
-    future, unit = item
-    _done(unit, future.result(), totals, progress)
+    item: tuple[list[Future[Totals]], _Unit], totals: Totals, progress: ProgressFn | None
+) -> int:
+    """Merge a unit's pieces in order, then the unit; how many pieces that was."""
+    futures, unit = item
+    part = futures[0].result()
+    for future in futures[1:]:
+        part.merge(future.result())
+    _done(unit, part, totals, progress)
+    return len(futures)
 
 
 # --- the result -----------------------------------------------------------------------------------

@@ -268,6 +268,9 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
         issues.append(doc.issue(("barriers",), "add at least one barrier or enabler"))
     barriers = []
     seen: dict[str, int] = {}
+    # Barriers repeat their lists of codes: a list resolved before is looked up here, without
+    # the call and the key path that resolving it anew (and locating its problems) needs.
+    code_lists = _caches(ontology)[2]
     for index, item in enumerate(model.barriers):
         at = ("barriers", index)
         if item.id in seen:
@@ -281,8 +284,12 @@ def _resolve(model: CaseFileModel, doc: Document, ontology: Ontology) -> Case:
             issues.append(
                 doc.issue(at, f"barrier {item.id!r} has no codes; add 'tdf' and/or 'comb'")
             )
-        domains = _codes(item.tdf, Kind.DOMAIN, ontology, doc, (*at, "tdf"), issues)
-        components = _codes(item.comb, Kind.COMPONENT, ontology, doc, (*at, "comb"), issues)
+        domains = code_lists.get((tuple(item.tdf), Kind.DOMAIN, False))
+        if domains is None:
+            domains = _codes(item.tdf, Kind.DOMAIN, ontology, doc, (*at, "tdf"), issues)
+        components = code_lists.get((tuple(item.comb), Kind.COMPONENT, False))
+        if components is None:
+            components = _codes(item.comb, Kind.COMPONENT, ontology, doc, (*at, "comb"), issues)
         if item.group is not None and item.group not in group_ids:
             close = get_close_matches(item.group, group_ids, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

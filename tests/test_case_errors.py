@@ -224,3 +224,15 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "case.yaml"
     path.write_text(text)
     return path
+
+
+def test_every_barrier_after_an_unknown_group_is_still_checked(tmp_path: Path, tiny: Ontology) -> None:
+    """Each barrier is checked with the same code lists: an error in one does not change the next."""
+    text = GOOD.replace("    group: staff\n", "    group: stafff\n").replace(
+        "    comb: [O-Ph]\n", "    comb: [O-Ph]\n    group: nobody\n"
+    ).replace("    tdf: [ECR]\n", "    tdf: [ECRR]\n")
+    found = _issues(tmp_path, text, tiny)
+    messages = [message for _, _, message in found]
+    assert any("unknown group 'stafff'" in m for m in messages)
+    assert any("unknown group 'nobody'" in m for m in messages)
+    assert any("ECRR" in m for m in messages)

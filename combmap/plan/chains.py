@@ -173,6 +173,7 @@ class Index:
         self._listed: dict[str, dict[str, Offer]] = {}
         self._evidence: dict[tuple[str, ...], dict[str, _Evidence]] = {}
         self._suggestions: dict[tuple[str, tuple[str, ...]], _Grades] = {}
+        self._bases: dict[Coding, tuple[tuple[str, ...], dict[str, tuple[Offer, ...]]]] = {}
         self._entries: dict[tuple[tuple[int, ...], tuple[int, ...]], _Evidence] = {}
         self._offers_made: dict[tuple[str, str | None, int, int], Offer] = {}
         self._offered: dict[
@@ -208,13 +209,9 @@ class Index:
         The functions and offers of the coding's chain (`skeleton`), without building the
         rest of it (routes, withheld techniques, notes), and without keeping it.
         """
-        components, _, routes = self._routes(coding)
-        evidence = self._domain_evidence(coding.domains)
-        functions = tuple(f for f in routes if f not in excluded)
-        offers: list[Iterable[Offer]] = [
-            self._offers(f, coding.domains, components, evidence, _tdf(routes[f]))[0]
-            for f in functions
-        ]
+        components, by_function = self._reached(coding)
+        functions = tuple(f for f in by_function if f not in excluded)
+        offers: list[Iterable[Offer]] = [by_function[f] for f in functions]
         if excluded:  # filtered lazily: `best` reads only the first few of each
             offers = [(o for o in found if o.technique not in excluded) for found in offers]
         policies = {
@@ -229,6 +226,22 @@ class Index:
             tuple(policies),
             components,
         )
+
+    def _reached(self, coding: Coding) -> tuple[tuple[str, ...], dict[str, tuple[Offer, ...]]]:
+        """A coding's components and, per candidate function in the order found, its offers.
+
+        Kept per coding: one coding comes again under other selections (`reach`).
+        """
+        found = self._bases.get(coding)
+        if found is None:
+            components, _, routes = self._routes(coding)
+            evidence = self._domain_evidence(coding.domains)
+            offers = {
+                f: self._offers(f, coding.domains, components, evidence, _tdf(paths))[0]
+                for f, paths in routes.items()
+            }
+            found = self._bases[coding] = (components, offers)
+        return found
 
     # --- components ----------------------------------------------------------------------------
 
