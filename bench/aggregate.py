@@ -28,22 +28,17 @@ outside. Memory comes from getrusage when the helper ends, so no sampler compete
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Only what the timed helpers need is imported here: `--one` and `--floor` each run as a new
+# process, and whatever this script imports at the top is timed with them.
 
-import gen_cases  # noqa: E402 - beside this script
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _files(directory: Path) -> list[str]:
@@ -88,6 +83,8 @@ def one_main(directory: Path, jobs: int, out: Path) -> None:
 
 
 def _timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
+    import subprocess
+
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     took = time.perf_counter() - start
@@ -97,6 +94,15 @@ def _timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 
 def main() -> None:
+    import argparse
+    import shutil
+    import statistics
+    import subprocess
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import gen_cases  # beside this script
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--large", action="store_true", help="Also run 100,000 cases.")

@@ -450,7 +450,7 @@ def _units(cases: list[str], fingerprint: str | None, profile: str | None) -> It
         return
     import hashlib
 
-    from combmap.yamlio import MAX_BYTES
+    from combmap.yamlio import MAX_BYTES, read_at_most
 
     head = f"aggregate\0{fingerprint}\0{profile or ''}\0".encode()
     paths: list[str] = []
@@ -459,7 +459,7 @@ def _units(cases: list[str], fingerprint: str | None, profile: str | None) -> It
     for path in cases:
         try:
             with open(path, "rb") as handle:
-                data = handle.read(MAX_BYTES + 1)
+                data = read_at_most(handle, MAX_BYTES + 1)
             file_digest: bytes | None = hashlib.sha256(data).digest()
         except OSError:
             file_digest = None

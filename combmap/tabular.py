@@ -144,7 +144,9 @@ def read_bytes(path: Path, *, what: str, limit: int = MAX_TABLE_BYTES) -> bytes:
 
 
 def _bounded(handle: IO[bytes], name: str, what: str, limit: int) -> bytes:
-    raw = handle.read(limit + 1)
+    from combmap.yamlio import read_at_most
+
+    raw = read_at_most(handle, limit + 1)
     if len(raw) > limit:
         raise InputError(f"{name} is over {limit:,} bytes; combmap reads {what}s up to that size")
     return raw

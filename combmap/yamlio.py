@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
+import os
 import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import yaml
 
@@ -365,6 +367,31 @@ def _parse_yaml(text: str, file: str, *, located: bool) -> Document:
     return Document(file, data, builder.lines)
 
 
+def read_at_most(handle: IO[bytes], most: int) -> bytes:
+    """Up to `most` bytes of an open file, pipe or device, read in pieces.
+
+    One `read(most)` allocates a buffer of `most` bytes whatever the file holds: 8 MB for each
+    10 KB case file made reading it four times slower. The first piece is sized from the
+    file's own size (a regular file comes in one), the rest 64 KB, until an empty read: a short
+    one is not the end of a terminal or a pipe.
+    """
+    try:
+        size = os.fstat(handle.fileno()).st_size
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):  # e.g. a BytesIO
+        size = 0
+    step = size + 1 if size else 1 << 16
+    pieces = []
+    left = most
+    while left > 0:
+        piece = handle.read(min(step, left))
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+        step = 1 << 16
+    return b"".join(pieces)
+
+
 def read_bytes(path: Path, *, what: str = "file", limit: int | None = None) -> bytes:
     """Read at most `limit` bytes of a file, pipe or device; refuse anything longer.
 
@@ -376,11 +403,11 @@ def read_bytes(path: Path, *, what: str = "file", limit: int | None = None) -> b
     limit = MAX_BYTES if limit is None else limit
     try:
         if name == "-":
-            raw = sys.stdin.buffer.read(limit + 1)
+            raw = read_at_most(sys.stdin.buffer, limit + 1)
             name = STDIN
         else:
             with open(path, "rb") as handle:
-                raw = handle.read(limit + 1)
+                raw = read_at_most(handle, limit + 1)
     except FileNotFoundError:
         raise InputError(f"{name} does not exist") from None
     except IsADirectoryError:

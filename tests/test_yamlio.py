@@ -211,3 +211,19 @@ def test_the_event_path_leaves_anchors_tags_and_duplicates_to_the_composer(text:
 
     with pytest.raises(_ComposeError):
         _plain(text)
+
+
+@pytest.mark.parametrize("size", [0, 1, 65_535, 65_536, 65_537, 200_000])
+def test_read_at_most_reads_a_whole_file_or_stops_one_past_the_limit(tmp_path: Path, size: int) -> None:
+    """Files are read in pieces (not one buffer of the limit): whole below it, limit + 1 above."""
+    from combmap.yamlio import read_at_most
+
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    with path.open("rb") as handle:
+        assert read_at_most(handle, 10**6) == data
+    with path.open("rb") as handle:
+        assert read_at_most(handle, 70_000) == data[:70_000]
+    with open("/dev/zero", "rb") as zero:  # a device with no size: pieces until the limit
+        assert read_at_most(zero, 150_001) == b"\0" * 150_001
