@@ -42,6 +42,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
     """
 
     _memo: ClassVar[dict[tuple[str, Any], str]] = {}
+    #: The same answers for untagged plain scalars, by their text alone (`_plain`).
+    _plain_memo: ClassVar[dict[str, str]] = {}
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
@@ -212,70 +214,84 @@ def _plain(text: str) -> Any:
     """The data of one YAML document built from libyaml's events, without composing nodes.
 
     Composing makes a node per value and calls the Python resolver from C for each; this
-    reads the events once and resolves through the same memo (`_Loader.resolve`), so the data
-    is what `_Builder.build` makes. Anything that is not plain data without anchors or tags
-    (an alias, an anchor, any tag, a merge key, a mapping key that is not a scalar, a
-    duplicate key, nesting at the depth limit, a second document, a YAML error) raises
-    `_ComposeError`, and the composer answers: the same data or error as before, located.
+    reads the events once, by recursive descent, and resolves through the same answers of
+    PyYAML's own `resolve()` (remembered per text for plain scalars), so the data is what
+    `_Builder.build` makes. Anything that is not plain data without anchors or tags (an
+    alias, an anchor, any tag, a merge key, a mapping key that is not a scalar, a duplicate
+    key, nesting at the depth limit, a second document, a YAML error) raises `_ComposeError`,
+    and the composer answers: the same data or error as before, located.
     """
     loader = _Loader(text)
     get = loader.get_event
+    resolve = loader.resolve
     memo = _Loader._memo
+    plain = _Loader._plain_memo
     scalar_event, scalar_node = yaml.ScalarEvent, yaml.ScalarNode
     mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
     mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+
+    def scalar(event: Any) -> Any:
+        if event.anchor is not None or event.tag is not None:
+            raise _ComposeError
+        value = event.value
+        if not event.style:
+            implicit = event.implicit
+            if implicit == _PLAIN_IMPLICIT:  # every untagged plain scalar
+                tag = plain.get(value)
+                if tag is None:
+                    tag = resolve(scalar_node, value, implicit)
+                    if len(value) <= 256 and len(plain) < 65_536:
+                        plain[value] = tag
+            else:
+                tag = memo.get((value, implicit)) or resolve(scalar_node, value, implicit)
+            if tag != _STR:
+                return _typed(tag, value)
+        elif event.implicit[0]:
+            raise _ComposeError  # not seen from libyaml: a quoted scalar left to resolve
+        return value
+
+    def node(event: Any, depth: int) -> Any:
+        """A value from its first event; `depth` mappings and sequences are open around it."""
+        kind = type(event)
+        if kind is scalar_event:
+            return scalar(event)
+        if kind is not mapping_start and kind is not sequence_start:
+            raise _ComposeError  # an alias
+        if event.anchor is not None or event.tag is not None or depth >= MAX_DEPTH:
+            raise _ComposeError
+        depth += 1
+        if kind is sequence_start:
+            items: list[Any] = []
+            while True:
+                event = get()
+                kind = type(event)
+                if kind is scalar_event:
+                    items.append(scalar(event))
+                elif kind is sequence_end:
+                    return items
+                else:
+                    items.append(node(event, depth))
+        mapping: dict[str, Any] = {}
+        while True:
+            event = get()
+            if type(event) is not scalar_event:
+                if type(event) is mapping_end:
+                    return mapping
+                raise _ComposeError  # a key that is a mapping, a sequence or an alias
+            key = scalar(event)
+            if type(key) is not str:
+                key = str(key)
+            if key in mapping:
+                raise _ComposeError
+            event = get()
+            mapping[key] = scalar(event) if type(event) is scalar_event else node(event, depth)
+
     try:
         get()  # the stream's start
         event = get()
         if type(event) is yaml.StreamEndEvent:
             return None
-        open_: list[Any] = []  # the mappings and sequences being filled, innermost last
-        keys: list[Any] = []  # per open mapping: its pending key, or `keys` itself for none
-        event = get()
-        while True:
-            kind = type(event)
-            if kind is scalar_event:
-                if event.anchor is not None or event.tag is not None:
-                    raise _ComposeError
-                value: Any = event.value
-                if not event.style:
-                    implicit = event.implicit
-                    tag = memo.get((value, implicit))
-                    if tag is None:
-                        tag = loader.resolve(scalar_node, value, implicit)
-                    if tag != _STR:
-                        value = _typed(tag, value)
-                elif event.implicit[0]:
-                    raise _ComposeError  # not seen from libyaml: a quoted scalar left to resolve
-            elif kind is mapping_start or kind is sequence_start:
-                if event.anchor is not None or event.tag is not None or len(open_) >= MAX_DEPTH:
-                    raise _ComposeError
-                open_.append({} if kind is mapping_start else [])
-                keys.append(keys)
-                event = get()
-                continue
-            elif kind is mapping_end or kind is sequence_end:
-                value = open_.pop()
-                keys.pop()
-            else:
-                raise _ComposeError  # an alias
-            if not open_:
-                break
-            inner = open_[-1]
-            if type(inner) is list:
-                inner.append(value)
-            elif keys[-1] is keys:
-                if type(value) is not str:
-                    if isinstance(value, (dict, list)):
-                        raise _ComposeError
-                    value = str(value)
-                if value in inner:
-                    raise _ComposeError
-                keys[-1] = value
-            else:
-                inner[keys[-1]] = value
-                keys[-1] = keys
-            event = get()
+        value = node(get(), 0)
         if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
             raise _ComposeError
         return value
@@ -283,6 +299,10 @@ def _plain(text: str) -> Any:
         raise _ComposeError from None
     finally:
         loader.dispose()
+
+
+#: The implicit flags libyaml gives a plain scalar without a tag: (plain, quoted).
+_PLAIN_IMPLICIT = (True, False)
 
 
 def _too_deep(text: str) -> bool:
