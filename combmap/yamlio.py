@@ -13,7 +13,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, ClassVar
@@ -214,84 +214,20 @@ def _plain(text: str) -> Any:
     """The data of one YAML document built from libyaml's events, without composing nodes.
 
     Composing makes a node per value and calls the Python resolver from C for each; this
-    reads the events once, by recursive descent, and resolves through the same answers of
-    PyYAML's own `resolve()` (remembered per text for plain scalars), so the data is what
-    `_Builder.build` makes. Anything that is not plain data without anchors or tags (an
-    alias, an anchor, any tag, a merge key, a mapping key that is not a scalar, a duplicate
-    key, nesting at the depth limit, a second document, a YAML error) raises `_ComposeError`,
-    and the composer answers: the same data or error as before, located.
+    reads the events once, by recursive descent (`_node`), and resolves through the same
+    answers of PyYAML's own `resolve()` (remembered per text for plain scalars), so the data
+    is what `_Builder.build` makes. Anything that is not plain data without anchors or tags
+    (an alias, an anchor, any tag, a merge key, a mapping key that is not a scalar, a
+    duplicate key, nesting at the depth limit, a second document, a YAML error) raises
+    `_ComposeError`, and the composer answers: the same data or error as before, located.
     """
     loader = _Loader(text)
     get = loader.get_event
-    resolve = loader.resolve
-    memo = _Loader._memo
-    plain = _Loader._plain_memo
-    scalar_event, scalar_node = yaml.ScalarEvent, yaml.ScalarNode
-    mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
-    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
-
-    def scalar(event: Any) -> Any:
-        if event.anchor is not None or event.tag is not None:
-            raise _ComposeError
-        value = event.value
-        if not event.style:
-            implicit = event.implicit
-            if implicit == _PLAIN_IMPLICIT:  # every untagged plain scalar
-                tag = plain.get(value)
-                if tag is None:
-                    tag = resolve(scalar_node, value, implicit)
-                    if len(value) <= 256 and len(plain) < 65_536:
-                        plain[value] = tag
-            else:
-                tag = memo.get((value, implicit)) or resolve(scalar_node, value, implicit)
-            if tag != _STR:
-                return _typed(tag, value)
-        elif event.implicit[0]:
-            raise _ComposeError  # not seen from libyaml: a quoted scalar left to resolve
-        return value
-
-    def node(event: Any, depth: int) -> Any:
-        """A value from its first event; `depth` mappings and sequences are open around it."""
-        kind = type(event)
-        if kind is scalar_event:
-            return scalar(event)
-        if kind is not mapping_start and kind is not sequence_start:
-            raise _ComposeError  # an alias
-        if event.anchor is not None or event.tag is not None or depth >= MAX_DEPTH:
-            raise _ComposeError
-        depth += 1
-        if kind is sequence_start:
-            items: list[Any] = []
-            while True:
-                event = get()
-                kind = type(event)
-                if kind is scalar_event:
-                    items.append(scalar(event))
-                elif kind is sequence_end:
-                    return items
-                else:
-                    items.append(node(event, depth))
-        mapping: dict[str, Any] = {}
-        while True:
-            event = get()
-            if type(event) is not scalar_event:
-                if type(event) is mapping_end:
-                    return mapping
-                raise _ComposeError  # a key that is a mapping, a sequence or an alias
-            key = scalar(event)
-            if type(key) is not str:
-                key = str(key)
-            if key in mapping:
-                raise _ComposeError
-            event = get()
-            mapping[key] = scalar(event) if type(event) is scalar_event else node(event, depth)
-
     try:
         get()  # the stream's start
-        event = get()
-        if type(event) is yaml.StreamEndEvent:
+        if type(get()) is yaml.StreamEndEvent:
             return None
-        value = node(get(), 0)
+        value = _node(get(), 0, loader, get)
         if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
             raise _ComposeError
         return value
@@ -299,6 +235,74 @@ def _plain(text: str) -> Any:
         raise _ComposeError from None
     finally:
         loader.dispose()
+
+
+_SCALAR, _SCALAR_NODE = yaml.ScalarEvent, yaml.ScalarNode
+_MAPPING_START, _MAPPING_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQUENCE_START, _SEQUENCE_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+
+
+def _node(event: Any, depth: int, loader: Any, get: Callable[[], Any]) -> Any:
+    """A value from its first event; `depth` mappings and sequences are open around it."""
+    kind = type(event)
+    if kind is _SCALAR:
+        return _scalar(event, loader)
+    if kind is not _MAPPING_START and kind is not _SEQUENCE_START:
+        raise _ComposeError  # an alias
+    if event.anchor is not None or event.tag is not None or depth >= MAX_DEPTH:
+        raise _ComposeError
+    depth += 1
+    if kind is _SEQUENCE_START:
+        items: list[Any] = []
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is _SCALAR:
+                items.append(_scalar(event, loader))
+            elif kind is _SEQUENCE_END:
+                return items
+            else:
+                items.append(_node(event, depth, loader, get))
+    mapping: dict[str, Any] = {}
+    while True:
+        event = get()
+        if type(event) is not _SCALAR:
+            if type(event) is _MAPPING_END:
+                return mapping
+            raise _ComposeError  # a key that is a mapping, a sequence or an alias
+        key = _scalar(event, loader)
+        if type(key) is not str:
+            key = str(key)
+        if key in mapping:
+            raise _ComposeError
+        event = get()
+        if type(event) is _SCALAR:
+            mapping[key] = _scalar(event, loader)
+        else:
+            mapping[key] = _node(event, depth, loader, get)
+
+
+def _scalar(event: Any, loader: Any) -> Any:
+    """A scalar's value, typed as PyYAML's resolver and `_Builder.scalar` type it."""
+    if event.anchor is not None or event.tag is not None:
+        raise _ComposeError
+    value = event.value
+    if not event.style:
+        implicit = event.implicit
+        if implicit == _PLAIN_IMPLICIT:  # every untagged plain scalar
+            plain = _Loader._plain_memo
+            tag = plain.get(value)
+            if tag is None:  # PyYAML's own answer, kept here only (not in `_memo` too)
+                tag = _BaseLoader.resolve(loader, _SCALAR_NODE, value, implicit)
+                if len(value) <= 256 and len(plain) < 65_536:
+                    plain[value] = tag
+        else:
+            tag = loader.resolve(_SCALAR_NODE, value, implicit)
+        if tag != _STR:
+            return _typed(tag, value)
+    elif event.implicit[0]:
+        raise _ComposeError  # not seen from libyaml: a quoted scalar left to resolve
+    return value
 
 
 #: The implicit flags libyaml gives a plain scalar without a tag: (plain, quoted).

@@ -227,3 +227,21 @@ def test_read_at_most_reads_a_whole_file_or_stops_one_past_the_limit(tmp_path: P
         assert read_at_most(handle, 70_000) == data[:70_000]
     with open("/dev/zero", "rb") as zero:  # a device with no size: pieces until the limit
         assert read_at_most(zero, 150_001) == b"\0" * 150_001
+
+
+def test_the_event_path_leaves_no_cycles_for_the_collector() -> None:
+    """aggregate pauses the collector over a unit of files: a cycle per parse (a recursive
+    closure holding the loader and the text) kept every file alive until the unit's end."""
+    import gc
+
+    from combmap.yamlio import _plain
+
+    text = (Path(__file__).parent.parent / "cases" / "baxter-2020-cvso.yaml").read_text()
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(20):
+            _plain(text)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
