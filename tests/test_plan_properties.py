@@ -13,7 +13,7 @@ from combmap import Case, Ontology, load_ontology, make_plan
 from combmap.case import Barrier, Exclusion
 from combmap.ontology import Link
 from combmap.plan import Plan, RankedFunction, RankedPolicy, RankedTechnique, Scorer
-from combmap.plan.chains import POSITIVE
+from combmap.plan.chains import POSITIVE, TIERS, Offer, best
 from combmap.schema import BarrierKind, BehaviourModel, CaseInfoModel, Kind, Relation, Status
 
 from .conftest import TINY
@@ -408,3 +408,45 @@ def test_an_environmental_barrier_keeps_the_guides_environmental_techniques_out_
         exclusions=(Exclusion(enablement, "not acceptable"), Exclusion(restructuring, "not acceptable")),
     )
     assert "bct:12.1" in under(make_plan(both, SHIPPED, top=93, per_barrier=93), "if:training")
+
+
+def _offer_lists() -> st.SearchStrategy[list[list[Offer]]]:
+    """Per function, offers in their order, each technique once (what `_offers` makes)."""
+    techniques = [f"bct:{n}.{m}" for n in (1, 2, 10) for m in (1, 2, 3)]
+    offer = st.builds(
+        lambda technique, grade, lineages, domains, ref: Offer.of(
+            technique,
+            grade,
+            tuple(f"s{n}" for n in range(lineages)),
+            tuple(f"tdf:d{n}" for n in range(domains)),
+            (ref,),
+        ),
+        st.sampled_from(techniques),
+        st.sampled_from(list(TIERS)),
+        st.integers(0, 2),
+        st.integers(0, 2),
+        st.integers(0, 3),  # stands for the links: equal keys may carry different ones
+    )
+
+    def one_list(offers: list[Offer]) -> list[Offer]:
+        unique = {o.technique: o for o in offers}
+        return sorted(unique.values(), key=lambda o: o.key)
+
+    return st.lists(st.lists(offer, max_size=8).map(one_list), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lists=_offer_lists(), per_barrier=st.integers(0, 10))
+def test_best_keeps_each_techniques_best_offer_first_of_equals(
+    lists: list[list[Offer]], per_barrier: int
+) -> None:
+    """`best` reads only each function's first offers: the same as merging all of them."""
+    merged: dict[str, Offer] = {}
+    for function in lists:
+        for offer in function:
+            held = merged.get(offer.technique)
+            if held is None or offer.key < held.key:
+                merged[offer.technique] = offer
+    expected = sorted(merged.values(), key=lambda o: o.key)[:per_barrier]
+    got = best(lists, per_barrier)
+    assert [id(o) for o in got] == [id(o) for o in expected]
