@@ -147,3 +147,22 @@ def test_explain_takes_any_id(onto: Ontology, item: str, first: str) -> None:
 
     plan = make_plan(load_case(CASES / "baxter-2020-cvso.yaml", onto), onto, top=93)
     assert explain_lines(item, plan, onto)[0].startswith(first)
+
+
+def test_an_index_that_forgets_its_chains_gives_the_same_plans(
+    onto: Ontology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays flat in a long process: past its bounds an index forgets every chain
+    (all caches together, so no memo names a dropped object by id), and works them out again."""
+    from combmap.plan import Scorer, chains, planner
+
+    case = load_case(CASES / "baxter-2020-cvso.yaml", onto)
+    expected = make_plan(case, onto).to_json()
+    counted = Scorer(onto).coverage(case)
+    monkeypatch.setattr(chains, "SKELETONS_KEPT", 3)
+    monkeypatch.setattr(chains, "REACHED_KEPT", 3)
+    monkeypatch.setattr(planner, "_INDEXES", [])  # indexes new to the bounds
+    assert make_plan(case, onto).to_json() == expected
+    assert Scorer(onto).coverage(case) == counted
+    index = planner.index_for(onto, onto.profile(case.profile))
+    assert len(index._cache) <= 3 and 0 < len(index._bases) <= 3

@@ -27,6 +27,11 @@ NEGATIVE = frozenset({"non-link"})
 #: A domain → technique link whose source technique maps to the BCT only uncertainly.
 UNCERTAIN = "uncertain"
 
+#: Codings whose whole chains (about 20 KB each), and whose reaches (about 3 KB each), an
+#: index keeps before it forgets everything it worked out (`Index._bound`): flat memory.
+SKELETONS_KEPT = 10_000
+REACHED_KEPT = 50_000
+
 PHYSICAL = "comb:physical-capability"
 PSYCHOLOGICAL = "comb:psychological-capability"
 SKILLS = "tdf:skills"
@@ -175,7 +180,9 @@ class Index:
         self._suggestions: dict[tuple[str, tuple[str, ...]], _Grades] = {}
         self._bases: dict[Coding, tuple[tuple[str, ...], dict[str, tuple[Offer, ...]]]] = {}
         self._entries: dict[tuple[tuple[int, ...], tuple[int, ...]], _Evidence] = {}
-        self._offers_made: dict[tuple[str, str | None, int, int], Offer] = {}
+        self._offers_made: dict[
+            tuple[str, str | None, int, int], tuple[Offer, tuple[Link, ...], _Evidence]
+        ] = {}
         self._offered: dict[
             tuple[str, tuple[str, ...], frozenset[str], tuple[str, ...]],
             tuple[tuple[Offer, ...], tuple[tuple[str, str], ...]],
@@ -200,8 +207,26 @@ class Index:
         """The chain of a coding, computed once."""
         found = self._cache.get(coding)
         if found is None:
+            self._bound()
             found = self._cache[coding] = self._build(coding)
         return found
+
+    def _bound(self) -> None:
+        """Forget every chain worked out once SKELETONS_KEPT or REACHED_KEPT are kept.
+
+        A long process meets ever new codings; the caches are emptied together, so none of
+        them names (by id) an object another one has dropped.
+        """
+        if len(self._cache) < SKELETONS_KEPT and len(self._bases) < REACHED_KEPT:
+            return
+        self._cache.clear()
+        self._bases.clear()
+        self._listed.clear()
+        self._evidence.clear()
+        self._suggestions.clear()
+        self._entries.clear()
+        self._offers_made.clear()
+        self._offered.clear()
 
     def reach(self, coding: Coding, excluded: frozenset[str], per_barrier: int) -> Reach:
         """What a coding reaches with some options excluded (`Scorer` keeps each one).
@@ -234,6 +259,7 @@ class Index:
         """
         found = self._bases.get(coding)
         if found is None:
+            self._bound()
             components, _, routes = self._routes(coding)
             evidence = self._domain_evidence(coding.domains)
             offers = {
@@ -439,16 +465,16 @@ class Index:
         """A technique's offer with a grade and its links, and its evidence for a coding.
 
         Made once: the offers of all codings are a few thousand distinct ones, each made for
-        dozens of (function, domains) pairs. `links` and `entry` are kept by this index (the
-        guide's lists, CACTIS's suggestions, interned evidence), so their ids name them.
+        dozens of (function, domains) pairs. `links` and `entry` are named by their ids, and
+        kept alive with the offer, so an id cannot come back as another object's.
         """
         key = (technique, grade, id(links), id(entry))
         found = self._offers_made.get(key)
         if found is None:
             lineages, domains, for_links, _ = entry
-            found = Offer.of(technique, grade, lineages, domains, (*links, *for_links))
-            self._offers_made[key] = found
-        return found
+            offer = Offer.of(technique, grade, lineages, domains, (*links, *for_links))
+            found = self._offers_made[key] = (offer, links, entry)
+        return found[0]
 
     def _work_out(
         self,

@@ -180,7 +180,13 @@ class Outcome:
             for b in case.barriers
         }
         codings = {b.id: Coding.of(b) for b in case.barriers}
-        self.skeletons = {b: self.index.skeleton(coding) for b, coding in codings.items()}
+        # One skeleton per coding in this plan (its chain is stored once, by identity), even
+        # when the index forgets its chains between two barriers coded alike (`Index._bound`).
+        once: dict[Coding, Skeleton] = {}
+        for coding in codings.values():
+            if coding not in once:
+                once[coding] = self.index.skeleton(coding)
+        self.skeletons = {b: once[coding] for b, coding in codings.items()}
         self.offered = {}
         self.recommended = {}
         self._functions(
