@@ -401,14 +401,15 @@ def _collected(freezes: bool) -> Iterator[None]:
     and traceback) is freed by the collection at its end, which sees only what the unit made:
     everything older is frozen. Only where the run owns the freezing (`_Reader.freezes`).
     """
+    from combmap.yamlio import paused_gc
+
     if not freezes or not gc.isenabled():
         yield
         return
-    gc.disable()
     try:
-        yield
+        with paused_gc():
+            yield
     finally:
-        gc.enable()
         gc.collect()
         gc.freeze()
 

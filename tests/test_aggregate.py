@@ -311,3 +311,20 @@ def test_unchanged_files_are_counted_from_the_cache(
     for entry in counts_cache.glob("*.json"):
         entry.write_bytes(b"garbage")
     assert run() == run(cache=False)
+
+
+def test_aggregate_gives_the_collector_back_as_it_found_it(tmp_path: Path, onto: Ontology) -> None:
+    """Units are counted with the collector paused and then frozen: undone at the end, also
+    when a strict run stops at a bad file."""
+    import gc
+
+    for n in range(3):
+        shutil.copy(CASES / "baxter-2020-cvso.yaml", tmp_path / f"c{n}.yaml")
+    files = sorted(str(p) for p in tmp_path.glob("*.yaml"))
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    aggregating.aggregate(files, onto, jobs=1, cache=False)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    (tmp_path / "c1.yaml").write_text("- a list\n", encoding="utf-8")
+    with pytest.raises(CaseError):
+        aggregating.aggregate(files, onto, jobs=1, cache=False, strict=True)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
