@@ -74,11 +74,15 @@ def _may_hold_answers(path: Path) -> bool:
     """Whether a file mentions `assessment` (answers sit under that key): only then is it read as YAML.
 
     Replacing last run's SVG or HTML then costs a read, not the import of assess and its models.
+    Read as `assess.answers_held` reads it (at most the YAML limit): a file it cannot read holds
+    no answers for it either.
     """
+    from combmap.errors import InputError
+    from combmap.yamlio import read_bytes
+
     try:
-        with open(path, "rb") as handle:
-            return b"assessment" in handle.read()
-    except OSError:
+        return b"assessment" in read_bytes(path)
+    except InputError:
         return False
 
 
