@@ -232,7 +232,7 @@ class Index:
         """What a coding reaches with some options excluded (`Scorer` keeps each one).
 
         The functions and offers of the coding's chain (`skeleton`), without building the
-        rest of it (routes, withheld techniques, notes), and without keeping it.
+        rest of it (routes, withheld techniques, notes): only those are kept (`_reached`).
         """
         components, by_function = self._reached(coding)
         functions = tuple(f for f in by_function if f not in excluded)
