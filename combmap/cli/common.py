@@ -166,8 +166,9 @@ def _started(*, freeze: bool) -> None:
     """Start-up is over (the inputs are loaded): resume the collector `_pause_gc` paused.
 
     Imports, typer's parsing and loading make some 60,000 containers (58,000 for `plan`
-    on Baxter) that live until the process ends. Collecting finds no garbage among them, yet young collections scanned them
-    again and again and the run's first full collection (inside make_plan) walked them all.
+    on Baxter) that live until the process ends. Collecting finds no garbage among them,
+    yet young collections scanned them again and again and the run's first full collection
+    (inside make_plan) walked them all.
     `freeze` moves them out of every later collection's sight; only one-case commands freeze
     (aggregate freezes its own heap when it starts counting).
     """
