@@ -313,6 +313,30 @@ def test_unchanged_files_are_counted_from_the_cache(
     assert run() == run(cache=False)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="the cache needs POSIX owners and modes")
+def test_a_rerun_over_unchanged_files_needs_no_planner(fixture_dir: Path, tmp_path: Path) -> None:
+    """Issue 14: with every count cached, the command line neither imports the planner nor
+    makes a scorer, and writes the same bytes."""
+    program = (
+        "import sys\n"
+        "from combmap.cli import main\n"
+        f"sys.argv = ['combmap', '-q', 'aggregate', {str(fixture_dir)!r}, '-o', sys.argv[1], '-j', '1']\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        "print('combmap.plan' in sys.modules)\n"
+    )
+    env = {**os.environ, "COMBMAP_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("COMBMAP_NO_CACHE", None)
+    runs = []
+    for name in ("first.json", "again.json"):
+        done = subprocess.run(
+            [sys.executable, "-c", program, str(tmp_path / name)],
+            capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
+        )
+        runs.append(done.stdout.strip())
+    assert runs == ["True", "False"]
+    assert (tmp_path / "first.json").read_bytes() == (tmp_path / "again.json").read_bytes()
+
+
 def test_aggregate_gives_the_collector_back_as_it_found_it(tmp_path: Path, onto: Ontology) -> None:
     """Units are counted with the collector paused and then frozen: undone at the end, also
     when a strict run stops at a bad file."""
