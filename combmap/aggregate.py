@@ -460,19 +460,14 @@ def _units(cases: list[str], fingerprint: str | None, profile: str | None) -> It
         return
     import hashlib
 
-    from combmap.yamlio import MAX_BYTES, read_at_most
+    from combmap.cache import file_digests
+    from combmap.yamlio import MAX_BYTES
 
     head = f"aggregate\0{fingerprint}\0{profile or ''}\0".encode()
     paths: list[str] = []
     digest = hashlib.sha256(head)
     readable = True
-    for path in cases:
-        try:
-            with open(path, "rb") as handle:
-                data = read_at_most(handle, MAX_BYTES + 1)
-            file_digest: bytes | None = hashlib.sha256(data).digest()
-        except OSError:
-            file_digest = None
+    for path, file_digest in zip(cases, file_digests(cases, MAX_BYTES + 1), strict=True):
         paths.append(path)
         if file_digest is None:
             readable = False

@@ -198,3 +198,105 @@ def test_the_packaged_ontology_key_covers_every_file() -> None:
     key = cache.ontology_key([(packaged_ontology_dir(), False)])
     assert len(key) == 64
     assert key != cache.ontology_key([(packaged_ontology_dir(), True)])
+
+
+# --- digests of unchanged input files (aggregate) -------------------------------------------------
+
+
+def _digests(paths: list[Path], opened: list[str], monkeypatch: pytest.MonkeyPatch) -> list[bytes | None]:
+    """`cache.file_digests` of `paths`, noting each file it opened to read."""
+    real = open
+
+    def counting(file: str, *args: object, **kwargs: object) -> object:
+        opened.append(Path(file).name)
+        return real(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(cache, "open", counting, raising=False)
+    try:
+        return list(cache.file_digests([str(p) for p in paths], 1 << 20))
+    finally:
+        monkeypatch.delattr(cache, "open")
+
+
+def _files(tmp_path: Path) -> list[Path]:
+    paths = [tmp_path / f"c{n}.yaml" for n in range(3)]
+    for n, path in enumerate(paths):
+        path.write_text(f"case: {n}\n", encoding="utf-8")
+    return paths
+
+
+def _sha(path: Path) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+@posix_only
+def test_settled_unchanged_files_are_not_read_again(
+    cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: a file as recorded (size, times, inode, device) keeps its recorded digest."""
+    monkeypatch.setattr(cache, "_SETTLED_NS", -(10**12))  # every file counts as settled
+    paths = _files(tmp_path)
+    opened: list[str] = []
+    assert _digests(paths, opened, monkeypatch) == [_sha(p) for p in paths]
+    assert opened == ["c0.yaml", "c1.yaml", "c2.yaml"]
+    opened.clear()
+    assert _digests(paths, opened, monkeypatch) == [_sha(p) for p in paths]
+    assert opened == []
+    # Another set of paths has its own records.
+    assert _digests(paths[:2], opened, monkeypatch) == [_sha(p) for p in paths[:2]]
+    assert opened == ["c0.yaml", "c1.yaml"]
+
+
+@posix_only
+def test_a_change_with_the_modification_time_put_back_is_seen(
+    cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same size, modification time restored (as `touch -r` does): the change time moved."""
+    monkeypatch.setattr(cache, "_SETTLED_NS", -(10**12))
+    paths = _files(tmp_path)
+    before = os.stat(paths[1])
+    _digests(paths, [], monkeypatch)
+    paths[1].write_text("case: 9\n", encoding="utf-8")
+    os.utime(paths[1], ns=(before.st_atime_ns, before.st_mtime_ns))
+    if os.stat(paths[1]).st_ctime_ns == before.st_ctime_ns:
+        pytest.skip("this file system's change time did not move")
+    opened: list[str] = []
+    assert _digests(paths, opened, monkeypatch) == [_sha(p) for p in paths]
+    assert opened == ["c1.yaml"]
+
+
+@posix_only
+def test_a_file_changed_just_before_it_was_read_is_not_recorded(
+    cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change within the clock's tick could leave its times as recorded: read it again."""
+    paths = _files(tmp_path)  # written now: not settled by the default rule
+    _digests(paths, [], monkeypatch)
+    opened: list[str] = []
+    _digests(paths, opened, monkeypatch)
+    assert opened == ["c0.yaml", "c1.yaml", "c2.yaml"]
+
+
+@posix_only
+def test_missing_files_and_damaged_records(
+    cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "_SETTLED_NS", -(10**12))
+    paths = _files(tmp_path)
+    gone = tmp_path / "gone.yaml"
+    assert _digests([*paths, gone], [], monkeypatch)[3] is None
+    for entry in (cache_home / "digests").glob("*.json"):
+        entry.write_bytes(b"garbage")
+    opened: list[str] = []
+    assert _digests([*paths, gone], opened, monkeypatch) == [*(_sha(p) for p in paths), None]
+    assert opened == ["c0.yaml", "c1.yaml", "c2.yaml"]
+    # A record whose digest is not hex is not used.
+    (entry,) = (cache_home / "digests").glob("*.json")
+    key = entry.stem
+    records = cache.read_json("digests", key)
+    cache.write_json("digests", key, [r[:-64] + "zz" * 32 if r else r for r in records])
+    opened.clear()
+    assert _digests([*paths, gone], opened, monkeypatch) == [*(_sha(p) for p in paths), None]
+    assert opened == ["c0.yaml", "c1.yaml", "c2.yaml"]
