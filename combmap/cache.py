@@ -36,6 +36,7 @@ import io
 import os
 import pickle
 import stat
+import struct
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -217,7 +218,7 @@ def _write_private(directory: Path, name: str, data: bytes) -> bool:
     return True
 
 
-def _framed(key: str, body: bytes) -> bytes:
+def _framed(key: str, body: bytes | bytearray) -> bytes:
     return b"\n".join((_FORMAT, key.encode(), hashlib.sha256(body).hexdigest().encode(), body))
 
 
@@ -313,12 +314,15 @@ def key_of(value: Any) -> str | None:
 # --- per-case counts (aggregate) ----------------------------------------------------------------
 
 
+def _read_entry(section: str, name: str, key: str) -> bytes | None:
+    """The body of an entry of `section`, or None when there is none (or it is damaged)."""
+    data = _read_private(cache_dir() / section, name)
+    return None if data is None else _unframed(key, data)
+
+
 def read_json(section: str, key: str) -> Any:
     """A JSON entry of `section`, or None when there is none (or it is damaged)."""
-    data = _read_private(cache_dir() / section, f"{key}.json")
-    if data is None:
-        return None
-    body = _unframed(key, data)
+    body = _read_entry(section, f"{key}.json", key)
     if body is None:
         return None
     import json
@@ -340,6 +344,13 @@ def write_json(section: str, key: str, value: Any) -> None:
 # --- digests of input files (aggregate) ---------------------------------------------------------
 
 
+#: One file's record (`file_digests`): recorded or not, size, modification and change times
+#: (ns), inode, device; then its digest. Fixed-size binary: 100,000 records are 7 MB in one
+#: bytes object, where as JSON strings they were 16 MB of objects and as much again to write.
+_STAMP = struct.Struct("<?QqqQQ")
+_RECORD = _STAMP.size + 32
+
+
 def file_digests(paths: list[str], limit: int) -> Iterator[bytes | None]:
     """The SHA-256 of each file's first `limit` bytes, in order; None where it cannot be read.
 
@@ -353,39 +364,44 @@ def file_digests(paths: list[str], limit: int) -> Iterator[bytes | None]:
     """
     from combmap.yamlio import read_at_most
 
-    absolute = "\0".join(os.path.abspath(path) for path in paths)
-    key = hashlib.sha256(f"digests\0{absolute}".encode()).hexdigest()
-    known = read_json("digests", key)
-    if not (isinstance(known, list) and len(known) == len(paths)):
-        known = [None] * len(paths)
-    records: list[str | None] = []
+    named = hashlib.sha256(b"digests")
+    for path in paths:
+        named.update(b"\0" + os.path.abspath(path).encode(errors="surrogateescape"))
+    key = named.hexdigest()
+    name = f"{key}.digests"
+    known = _read_entry("digests", name, key)
+    if known is None or len(known) != len(paths) * _RECORD:
+        known = bytes(len(paths) * _RECORD)  # nothing recorded
+    records = bytearray()
     settled = time.time_ns() - _SETTLED_NS
-    for path, record in zip(paths, known, strict=True):
-        digest: bytes | None = None
-        try:
-            info = os.stat(path)
-        except OSError:
-            records.append(None)
-            yield None
-            continue
-        stamp = f"{info.st_size} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_ino} {info.st_dev} "
-        if isinstance(record, str) and record.startswith(stamp) and len(record) == len(stamp) + 64:
-            with contextlib.suppress(ValueError):
-                digest = bytes.fromhex(record[len(stamp) :])
-        if digest is not None:
-            records.append(record)
-            yield digest
-            continue
+    for n, path in enumerate(paths):
+        at = n * _RECORD
+        if known[at]:  # a file never recorded is not stat-ed twice
+            with contextlib.suppress(OSError, struct.error):
+                if known[at : at + _STAMP.size] == _stamp(os.stat(path)):
+                    records += known[at : at + _RECORD]
+                    yield known[at + _STAMP.size : at + _RECORD]
+                    continue
         try:
             with open(path, "rb") as handle:
+                info = os.fstat(handle.fileno())  # before reading: a later change moves it
                 digest = hashlib.sha256(read_at_most(handle, limit)).digest()
         except OSError:
-            records.append(None)
+            records += bytes(_RECORD)
             yield None
             continue
-        settles = max(info.st_mtime_ns, info.st_ctime_ns) < settled
-        records.append(stamp + digest.hex() if settles else None)
+        record = bytes(_RECORD)
+        if max(info.st_mtime_ns, info.st_ctime_ns) < settled:
+            with contextlib.suppress(struct.error):  # a field out of range is not recorded
+                record = _stamp(info) + digest
+        records += record
         yield digest
     if records != known:
-        write_json("digests", key, records)
-        _prune(cache_dir() / "digests", ".json", _KEEP)
+        _write_private(cache_dir() / "digests", name, _framed(key, records))
+        _prune(cache_dir() / "digests", ".digests", _KEEP)
+
+
+def _stamp(info: os.stat_result) -> bytes:
+    return _STAMP.pack(
+        True, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev
+    )

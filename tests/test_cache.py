@@ -287,16 +287,15 @@ def test_missing_files_and_damaged_records(
     paths = _files(tmp_path)
     gone = tmp_path / "gone.yaml"
     assert _digests([*paths, gone], [], monkeypatch)[3] is None
-    for entry in (cache_home / "digests").glob("*.json"):
+    for entry in (cache_home / "digests").glob("*.digests"):
         entry.write_bytes(b"garbage")
     opened: list[str] = []
     assert _digests([*paths, gone], opened, monkeypatch) == [*(_sha(p) for p in paths), None]
-    assert opened == ["c0.yaml", "c1.yaml", "c2.yaml"]
-    # A record whose digest is not hex is not used.
-    (entry,) = (cache_home / "digests").glob("*.json")
+    assert opened == ["c0.yaml", "c1.yaml", "c2.yaml", "gone.yaml"]  # tried: never recorded
+    # Records of another length than the paths' (framed and intact) are not used.
+    (entry,) = (cache_home / "digests").glob("*.digests")
     key = entry.stem
-    records = cache.read_json("digests", key)
-    cache.write_json("digests", key, [r[:-64] + "zz" * 32 if r else r for r in records])
+    assert cache._write_private(entry.parent, entry.name, cache._framed(key, b"\1" * 100))
     opened.clear()
     assert _digests([*paths, gone], opened, monkeypatch) == [*(_sha(p) for p in paths), None]
-    assert opened == ["c0.yaml", "c1.yaml", "c2.yaml"]
+    assert opened == ["c0.yaml", "c1.yaml", "c2.yaml", "gone.yaml"]
