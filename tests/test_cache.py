@@ -225,6 +225,13 @@ def _files(tmp_path: Path) -> list[Path]:
     return paths
 
 
+@pytest.fixture
+def settled(cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Three case files, and every file counts as settled (its times old enough to record)."""
+    monkeypatch.setattr(cache, "_SETTLED_NS", -(10**12))
+    return _files(tmp_path)
+
+
 def _sha(path: Path) -> bytes:
     import hashlib
 
@@ -233,11 +240,10 @@ def _sha(path: Path) -> bytes:
 
 @posix_only
 def test_settled_unchanged_files_are_not_read_again(
-    cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settled: list[Path], cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 14: a file as recorded (size, times, inode, device) keeps its recorded digest."""
-    monkeypatch.setattr(cache, "_SETTLED_NS", -(10**12))  # every file counts as settled
-    paths = _files(tmp_path)
+    paths = settled
     opened: list[str] = []
     assert _digests(paths, opened, monkeypatch) == [_sha(p) for p in paths]
     assert opened == ["c0.yaml", "c1.yaml", "c2.yaml"]
@@ -251,11 +257,10 @@ def test_settled_unchanged_files_are_not_read_again(
 
 @posix_only
 def test_a_change_with_the_modification_time_put_back_is_seen(
-    cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settled: list[Path], cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Same size, modification time restored (as `touch -r` does): the change time moved."""
-    monkeypatch.setattr(cache, "_SETTLED_NS", -(10**12))
-    paths = _files(tmp_path)
+    paths = settled
     before = os.stat(paths[1])
     _digests(paths, [], monkeypatch)
     paths[1].write_text("case: 9\n", encoding="utf-8")
@@ -281,10 +286,9 @@ def test_a_file_changed_just_before_it_was_read_is_not_recorded(
 
 @posix_only
 def test_missing_files_and_damaged_records(
-    cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settled: list[Path], cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cache, "_SETTLED_NS", -(10**12))
-    paths = _files(tmp_path)
+    paths = settled
     gone = tmp_path / "gone.yaml"
     assert _digests([*paths, gone], [], monkeypatch)[3] is None
     for entry in (cache_home / "digests").glob("*.digests"):
