@@ -240,7 +240,7 @@ def _sha(path: Path) -> bytes:
 
 @posix_only
 def test_settled_unchanged_files_are_not_read_again(
-    settled: list[Path], cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settled: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 14: a file as recorded (size, times, inode, device) keeps its recorded digest."""
     paths = settled
@@ -257,7 +257,7 @@ def test_settled_unchanged_files_are_not_read_again(
 
 @posix_only
 def test_a_change_with_the_modification_time_put_back_is_seen(
-    settled: list[Path], cache_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settled: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Same size, modification time restored (as `touch -r` does): the change time moved."""
     paths = settled
