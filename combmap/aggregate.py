@@ -293,7 +293,8 @@ class _Reader:
     def case_file(self, path: str, totals: Totals) -> bool:
         """Count one case file; False when it failed (recorded in `totals`)."""
         from combmap.case import case_from_document
-        from combmap.yamlio import display_name, parse_yaml, read_text
+        from combmap.yamlio import display_name, read_text
+        from combmap.yamlio.parser import parse_yaml
 
         try:
             doc = parse_yaml(read_text(Path(path), what="case file"), display_name(path))

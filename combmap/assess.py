@@ -42,11 +42,11 @@ from combmap.yamlio import (
     Document,
     decode_text,
     display_name,
-    parse_yaml,
     read_bytes,
     read_text,
     write_atomic,
 )
+from combmap.yamlio.parser import parse_yaml
 
 #: Format marker of the `assessment` key.
 FORMAT = "combmap.assessment/1"

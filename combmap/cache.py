@@ -12,8 +12,8 @@ computed from is byte-for-byte the same.
   (`load_ontology(cache=False)` in the library).
 * **Keys:** a SHA-256 over the bytes and names of every ontology file read (packaged and
   overlays), the bytes of every module of the combmap package (so any change to the code that
-  validates, or scores, makes a new key), and the versions of combmap, Python, pydantic and
-  PyYAML.
+  validates, or scores, makes a new key), the versions of combmap, Python and pydantic, and
+  PyYAML's files (its modules' bytes, the others' names and sizes).
 * **Trust:** the ontology entry is a pickle, and unpickling runs code, so it is read only from
   a directory owned by this user that nobody else can write (checked on the open directory,
   without following symlinks), and only from a file owned by this user that nobody else can
@@ -91,10 +91,16 @@ def cache_dir() -> Path:
 
 
 def _code_digest() -> bytes:
-    """SHA-256 of the versions that shape a result and of every module of the combmap package."""
+    """SHA-256 of the versions that shape a result and of every module of the combmap package.
+
+    PyYAML is named by its files, not imported (10 ms, which a run that parses nothing need
+    not pay): the bytes of its modules (`__init__.py` holds the version) and the names and
+    sizes of the rest, so libyaml's extension being there or not makes a different key.
+    """
+    import importlib.util
+
     import pydantic
     import pydantic_core
-    import yaml
 
     from combmap import __version__
 
@@ -102,7 +108,6 @@ def _code_digest() -> bytes:
     versions = (
         f"combmap {__version__}\npython {sys.version}\n{sys.implementation.cache_tag}\n"
         f"pydantic {pydantic.VERSION} {pydantic_core.__version__}\n"
-        f"pyyaml {yaml.__version__} libyaml {getattr(yaml, '__with_libyaml__', False)}\n"
     )
     digest.update(versions.encode())
     package = Path(__file__).resolve().parent
@@ -110,6 +115,14 @@ def _code_digest() -> bytes:
         data = path.read_bytes()
         digest.update(f"{path.relative_to(package)}\0{len(data)}\0".encode())
         digest.update(data)
+    spec = importlib.util.find_spec("yaml")
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if not entry.is_file():
+                continue
+            data = Path(entry.path).read_bytes() if entry.name.endswith(".py") else b""
+            digest.update(f"pyyaml {entry.name}\0{entry.stat().st_size}\0".encode())
+            digest.update(data)
     return digest.digest()
 
 

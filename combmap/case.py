@@ -32,7 +32,8 @@ from combmap.schema import (
     TargetBehaviourModel,
     validation_issues,
 )
-from combmap.yamlio import Document, display_name, parse_yaml, paused_gc, read_text
+from combmap.yamlio import Document, display_name, paused_gc, read_text
+from combmap.yamlio.parser import parse_yaml
 
 #: Kinds an exclusion or APEASE judgement may name.
 OPTION_KINDS = (Kind.FUNCTION, Kind.POLICY, Kind.TECHNIQUE, Kind.MODE)

@@ -43,7 +43,7 @@ from combmap.schema import (
     Status,
     validation_issues,
 )
-from combmap.yamlio import Document, iter_yaml_files, read_yaml
+from combmap.yamlio import Document, iter_yaml_files
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -665,6 +665,8 @@ class _Builder:
     broken: set[str] = field(default_factory=set)
 
     def add_dir(self, directory: Path, *, overlay: bool) -> None:
+        from combmap.yamlio.parser import read_yaml  # only to build: not for the cached ontology
+
         if not directory.exists():
             raise InputError(f"ontology directory {directory} does not exist")
         if not directory.is_dir():

@@ -19,7 +19,7 @@ from combmap.answers import read_answers
 from combmap.case import case_from_document
 from combmap.errors import AssessmentError
 from combmap.schema import DONT_KNOW, NOT_APPLICABLE, Kind, ResponseModel
-from combmap.yamlio import parse_yaml
+from combmap.yamlio.parser import parse_yaml
 
 from .conftest import DATA, TINY
 from .conftest import run_cli as run

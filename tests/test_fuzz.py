@@ -23,7 +23,7 @@ from combmap.assess import _answers_from_csv, _answers_from_yaml, question_bank
 from combmap.case import case_from_document
 from combmap.render import plan_markdown
 from combmap.survey import import_survey_text
-from combmap.yamlio import _parse_yaml, parse_yaml
+from combmap.yamlio.parser import _parse_yaml, parse_yaml
 
 from .conftest import CASES, DATA
 

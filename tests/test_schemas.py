@@ -11,7 +11,7 @@ import yaml
 
 from combmap import Ontology, load_case, make_plan
 from combmap.schemas import NAMES, json_schema
-from combmap.yamlio import parse_yaml
+from combmap.yamlio.parser import parse_yaml
 
 from .conftest import run_cli
 

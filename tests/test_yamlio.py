@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from combmap.errors import InputError, OutputError
-from combmap.yamlio import MAX_BYTES, MAX_DEPTH, parse_yaml, read_yaml, write_atomic
+from combmap.yamlio import MAX_BYTES, MAX_DEPTH, write_atomic
+from combmap.yamlio.parser import parse_yaml, read_yaml
 
 
 def test_lines_are_recorded_for_key_paths() -> None:
@@ -19,15 +20,15 @@ def test_lines_are_recorded_for_key_paths() -> None:
 
 
 def test_lines_found_on_demand_are_those_recorded_while_parsing() -> None:
-    from combmap.yamlio import _parse_yaml
+    from combmap.yamlio.parser import _parse_yaml
 
     text = (Path(__file__).parent.parent / "cases" / "baxter-2020-cvso.yaml").read_text()
     lazy = parse_yaml(text, "baxter.yaml")
-    assert lazy.text is not None  # nothing recorded yet
+    assert lazy.locate is not None and lazy.lines == {(): 1}  # nothing recorded yet
     eager = _parse_yaml(text, "baxter.yaml", located=True)
     assert lazy.data == eager.data
     assert lazy.line(("barriers", 3, "tdf", 0)) == eager.line(("barriers", 3, "tdf", 0))
-    assert lazy.lines == eager.lines and len(lazy.lines) > 100 and lazy.text is None
+    assert lazy.lines == eager.lines and len(lazy.lines) > 100 and lazy.locate is None
 
 
 def test_aliases_are_refused_so_alias_bombs_cannot_expand() -> None:
@@ -116,7 +117,7 @@ def test_remembered_tag_resolution_is_pyyaml_resolution() -> None:
     """
     import yaml
 
-    from combmap.yamlio import _Loader
+    from combmap.yamlio.parser import _Loader
 
     def tags(node: yaml.Node | None) -> list[str]:
         assert node is not None
@@ -175,7 +176,7 @@ HOSTILE = [
 @pytest.mark.parametrize("text", HOSTILE)
 def test_the_fast_parse_answers_as_the_located_one(text: str) -> None:
     """parse_yaml records no lines (found again on demand): the same data or the same error."""
-    from combmap.yamlio import _parse_yaml
+    from combmap.yamlio.parser import _parse_yaml
 
     def parsed(located: bool) -> tuple[object, ...]:
         try:
@@ -200,14 +201,14 @@ def test_the_fast_parse_answers_as_the_located_one(text: str) -> None:
 )
 def test_plain_data_is_built_from_events_without_composing(text: str) -> None:
     """The event path itself (not a fall-back to the composer) makes the composer's data."""
-    from combmap.yamlio import _parse_yaml, _plain
+    from combmap.yamlio.parser import _parse_yaml, _plain
 
     assert repr(_plain(text)) == repr(_parse_yaml(text, "t.yaml", located=True).data)
 
 
 @pytest.mark.parametrize("text", ["a: &a x\n", "a: !!str 1\n", "a: 1\na: 2\n", "--- a\n--- b\n"])
 def test_the_event_path_leaves_anchors_tags_and_duplicates_to_the_composer(text: str) -> None:
-    from combmap.yamlio import _ComposeError, _plain
+    from combmap.yamlio.parser import _ComposeError, _plain
 
     with pytest.raises(_ComposeError):
         _plain(text)
@@ -234,7 +235,7 @@ def test_the_event_path_leaves_no_cycles_for_the_collector() -> None:
     closure holding the loader and the text) kept every file alive until the unit's end."""
     import gc
 
-    from combmap.yamlio import _plain
+    from combmap.yamlio.parser import _plain
 
     text = (Path(__file__).parent.parent / "cases" / "baxter-2020-cvso.yaml").read_text()
     gc.collect()

@@ -621,7 +621,7 @@ def assess_merge(
     from combmap.case import case_from_document
     from combmap.lock import hold
     from combmap.output import write_output
-    from combmap.yamlio import parse_yaml
+    from combmap.yamlio.parser import parse_yaml
 
     output = output or old_out
     if output is None:
