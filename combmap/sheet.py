@@ -23,18 +23,18 @@ from combmap.errors import CaseError, Issue
 from combmap.ontology import Ontology
 from combmap.schema import BarrierKind, Judgement, Kind
 from combmap.tabular import (
+    MAX_TABLE_BYTES,
     XLSX_SUFFIXES,
     column_letter,
     csv_table,
     csv_text,
     decode,
     open_workbook,
-    read_bytes,
     sheet_rows,
     unguard,
     xlsx_escape,
 )
-from combmap.yamlio import Document
+from combmap.yamlio import Document, read_bytes
 
 #: Columns of the barriers sheet, in order. tdf, comb and evidence may repeat ("tdf 2" ...).
 BARRIER_COLUMNS = (
@@ -237,7 +237,7 @@ def read_sheet(
             column.
         InputError: the file cannot be read.
     """
-    raw = read_bytes(path, what="spreadsheet")
+    raw = read_bytes(path, what="spreadsheet", limit=MAX_TABLE_BYTES)
     name = str(path)
     reader = _Reader(Path(name).name if name != "-" else "<stdin>")
     data: dict[str, Any] = {}

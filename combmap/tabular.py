@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from combmap.errors import InputError, Issue
 
@@ -123,35 +123,6 @@ def decode(raw: bytes, name: str) -> str:
     return text.lstrip("\ufeff")
 
 
-def read_bytes(path: Path, *, what: str, limit: int = MAX_TABLE_BYTES) -> bytes:
-    """Read a file (or standard input for `-`), refusing more than `limit` bytes while reading."""
-    name = str(path)
-    try:
-        if name == "-":
-            import sys
-
-            return _bounded(sys.stdin.buffer, name, what, limit)
-        if path.is_dir():
-            raise InputError(f"{name} is a directory; expected a {what}")
-        with path.open("rb") as handle:
-            return _bounded(handle, name, what, limit)
-    except FileNotFoundError:
-        raise InputError(f"{name} does not exist") from None
-    except PermissionError:
-        raise InputError(f"{name} cannot be read (permission denied)") from None
-    except OSError as error:
-        raise InputError(f"{name} cannot be read: {error.strerror}") from None
-
-
-def _bounded(handle: IO[bytes], name: str, what: str, limit: int) -> bytes:
-    from combmap.yamlio import read_at_most
-
-    raw = read_at_most(handle, limit + 1)
-    if len(raw) > limit:
-        raise InputError(f"{name} is over {limit:,} bytes; combmap reads {what}s up to that size")
-    return raw
-
-
 def read_table(path: Path, *, what: str = "table", sheet: str | None = None) -> Table:
     """Open a CSV/TSV/TXT file or an XLSX workbook as a header plus streamed rows.
 
@@ -160,7 +131,9 @@ def read_table(path: Path, *, what: str = "table", sheet: str | None = None) -> 
     Raises:
         InputError: the file cannot be read, is empty, or is not a table.
     """
-    raw = read_bytes(path, what=what)
+    from combmap.yamlio import read_bytes
+
+    raw = read_bytes(path, what=what, limit=MAX_TABLE_BYTES)
     name = str(path)
     if path.suffix.lower() in XLSX_SUFFIXES or raw.startswith(b"PK\x03\x04"):
         return _xlsx_table(raw, name, sheet)

@@ -189,3 +189,18 @@ def test_broken_tables_fail_cleanly(tmp_path: Path) -> None:
             read_table(tmp_path / name)
     with pytest.raises(AssessmentError):
         survey.import_survey_text('a,b\n"x', "s.csv", lib.question_bank(load_ontology()))
+
+
+def test_a_table_over_the_limit_is_refused_while_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables go through the one bounded reader (`yamlio.read_bytes`), with their own limit."""
+    from combmap import tabular
+
+    table = tmp_path / "big.csv"
+    table.write_text("a,b\n" + "1,2\n" * 500, encoding="utf-8")
+    monkeypatch.setattr(tabular, "MAX_TABLE_BYTES", 1000)
+    with pytest.raises(InputError, match=r"big\.csv is larger than 1,000 bytes, the most combmap reads in a table"):
+        read_table(table)
+    with pytest.raises(InputError, match="is a directory; expected a table"):
+        read_table(tmp_path)
