@@ -17,10 +17,9 @@ import pytest
 
 from combmap import Ontology, load_case, make_plan
 from combmap import aggregate as aggregating
-from combmap.cli import main
 from combmap.errors import CaseError
 
-from .conftest import CASES, ROOT
+from .conftest import CASES, ROOT, run_cli
 
 sys.path.insert(0, str(ROOT / "bench"))
 import gen_cases
@@ -132,21 +131,22 @@ def test_globs_are_expanded(tmp_path: Path) -> None:
     assert [m.message for m in missing] == ["no file matches this pattern"]
 
 
+def _one_good_one_bad(folder: Path, bad: str) -> Path:
+    """Baxter's case as a.yaml and a file named `bad` that is not a case; the output path."""
+    shutil.copy(CASES / "baxter-2020-cvso.yaml", folder / "a.yaml")
+    (folder / bad).write_text("- a list\n", encoding="utf-8")
+    return folder / "out.json"
+
+
 def test_cli_strict_fails_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copy(CASES / "baxter-2020-cvso.yaml", tmp_path / "a.yaml")
-    (tmp_path / "b.yaml").write_text("- a list\n", encoding="utf-8")
-    out = tmp_path / "out.json"
-    with pytest.raises(SystemExit) as done:
-        main(["aggregate", str(tmp_path), "--strict", "-o", str(out)])
-    _, err = capsys.readouterr()
-    assert done.value.code == 1
+    out = _one_good_one_bad(tmp_path, "b.yaml")
+    code, _, err = run_cli(capsys, "aggregate", str(tmp_path), "--strict", "-o", str(out))
+    assert code == 1
     assert "b.yaml" in err and not out.exists()
-    with pytest.raises(SystemExit) as done:
-        main(["aggregate", str(tmp_path), "-o", str(out)])
-    _, err = capsys.readouterr()
-    assert done.value.code == 0, err
+    code, _, err = run_cli(capsys, "aggregate", str(tmp_path), "-o", str(out))
+    assert code == 0, err
     assert "skipped" in err and "b.yaml:1" in err and "aggregated 1 case" in err
     data = json.loads(out.read_text(encoding="utf-8"))
     assert (data["cases"], data["skipped"], data["schema"]) == (1, 1, "combmap.aggregate/1")
@@ -156,26 +156,19 @@ def test_cli_summary_is_plain_notes_that_quiet_silences(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The summary lines are notes, as "wrote FILE" is: plain, filtered, and gone with -q."""
-    shutil.copy(CASES / "baxter-2020-cvso.yaml", tmp_path / "a.yaml")
-    (tmp_path / "b[red]\x1b[2J.yaml").write_text("- a list\n", encoding="utf-8")
-    out = tmp_path / "out.json"
-    with pytest.raises(SystemExit) as done:
-        main(["aggregate", str(tmp_path), "-o", str(out)])
-    _, err = capsys.readouterr()
-    assert done.value.code == 0
+    out = _one_good_one_bad(tmp_path, "b[red]\x1b[2J.yaml")
+    code, _, err = run_cli(capsys, "aggregate", str(tmp_path), "-o", str(out))
+    assert code == 0
     assert "skipped " in err and "b[red]" in err and "\x1b" not in err
     assert err.splitlines()[-1] == "aggregated 1 case; 1 input skipped"
-    with pytest.raises(SystemExit) as done:
-        main(["-q", "aggregate", str(tmp_path), "-o", str(out)])
-    assert done.value.code == 0 and capsys.readouterr().err == ""
+    code, _, err = run_cli(capsys, "-q", "aggregate", str(tmp_path), "-o", str(out))
+    assert code == 0 and err == ""
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
 def test_cli_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
-    with pytest.raises(SystemExit) as done:
-        main(["aggregate", str(CASES), "--format", fmt])
-    out, err = capsys.readouterr()
-    assert done.value.code == 0, err
+    code, out, err = run_cli(capsys, "aggregate", str(CASES), "--format", fmt)
+    assert code == 0, err
     assert "Enablement" in out
 
 
