@@ -93,9 +93,10 @@ def cache_dir() -> Path:
 def _code_digest() -> bytes:
     """SHA-256 of the versions that shape a result and of every module of the combmap package.
 
-    PyYAML is named by its files, not imported (10 ms, which a run that parses nothing need
-    not pay): the bytes of its modules (`__init__.py` holds the version) and the names and
-    sizes of the rest, so libyaml's extension being there or not makes a different key.
+    The parsers (PyYAML, yaml-rs) are named by their files, not imported (10 ms, which a run
+    that parses nothing need not pay): the bytes of their modules (`__init__.py` holds
+    PyYAML's version) and the names and sizes of the rest, so libyaml's extension being there
+    or not, or another build of yaml-rs, makes a different key.
     """
     import importlib.util
 
@@ -115,14 +116,15 @@ def _code_digest() -> bytes:
         data = path.read_bytes()
         digest.update(f"{path.relative_to(package)}\0{len(data)}\0".encode())
         digest.update(data)
-    spec = importlib.util.find_spec("yaml")
-    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            if not entry.is_file():
-                continue
-            data = Path(entry.path).read_bytes() if entry.name.endswith(".py") else b""
-            digest.update(f"pyyaml {entry.name}\0{entry.stat().st_size}\0".encode())
-            digest.update(data)
+    for name in ("yaml", "yaml_rs"):  # the two parsers (combmap.yamlio.fast)
+        spec = importlib.util.find_spec(name)
+        for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+            for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+                if not entry.is_file():
+                    continue
+                data = Path(entry.path).read_bytes() if entry.name.endswith(".py") else b""
+                digest.update(f"{name} {entry.name}\0{entry.stat().st_size}\0".encode())
+                digest.update(data)
     return digest.digest()
 
 

@@ -105,27 +105,33 @@ def test_overlays_and_code_are_part_of_the_key(
     assert len(_entries(cache_home)) == 3
 
 
-def test_pyyaml_s_files_are_part_of_the_code_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """PyYAML is keyed by its files (not imported): its version, or libyaml there or not."""
+@pytest.mark.parametrize("package", ["yaml", "yaml_rs"])
+def test_the_parsers_files_are_part_of_the_code_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str
+) -> None:
+    """PyYAML and yaml-rs are keyed by their files (not imported): another version (its
+    modules' bytes), or their compiled parser there or not."""
+    import importlib
     import importlib.machinery
     import importlib.util
 
-    import yaml
-
-    copy = tmp_path / "yaml"
-    shutil.copytree(Path(yaml.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    spec = importlib.machinery.ModuleSpec("yaml", None, is_package=True)
+    module = importlib.import_module(package)
+    copy = tmp_path / package
+    shutil.copytree(Path(module.__file__ or "").parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    spec = importlib.machinery.ModuleSpec(package, None, is_package=True)
     spec.submodule_search_locations = [str(copy)]
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: spec if name == "yaml" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: spec if name == package else real(name, *a))
     same = cache._code_digest()
     init = copy / "__init__.py"
-    init.write_text(init.read_text(encoding="utf-8").replace("__version__ = '", "__version__ = '9", 1), encoding="utf-8")
+    init.write_text(init.read_text(encoding="utf-8") + "\n# another release\n", encoding="utf-8")
     other_version = cache._code_digest()
-    for extension in copy.glob("_yaml*"):
+    extensions = list(copy.glob("_yaml*.so")) + list(copy.glob("_yaml*.pyd"))
+    assert extensions
+    for extension in extensions:
         extension.unlink()
-    without_libyaml = cache._code_digest()
-    assert len({same, other_version, without_libyaml}) == 3
+    without_compiled = cache._code_digest()
+    assert len({same, other_version, without_compiled}) == 3
     monkeypatch.setattr(importlib.util, "find_spec", real)
     assert cache._code_digest() == same
 

@@ -13,6 +13,7 @@ import yaml
 
 from combmap.errors import InputError, Issue
 from combmap.yamlio import MAX_DEPTH, Document, _KeyPath, display_name, paused_gc, read_text
+from combmap.yamlio.fast import SLOW, fast_data
 
 __all__ = ["parse_yaml", "read_yaml"]
 
@@ -294,8 +295,12 @@ def _lines(text: str, file: str) -> dict[_KeyPath, int]:
 
 def _parse_yaml(text: str, file: str, *, located: bool) -> Document:
     if not located:
+        locate = partial(_lines, text, file)
+        data = fast_data(text)
+        if data is not SLOW:
+            return Document(file, data, {(): 1}, locate=locate)
         with contextlib.suppress(_ComposeError):
-            return Document(file, _plain(text), {(): 1}, locate=partial(_lines, text, file))
+            return Document(file, _plain(text), {(): 1}, locate=locate)
     if _too_deep(text):
         issue = Issue(file, None, "", f"nesting deeper than {MAX_DEPTH} levels is not accepted")
         raise InputError(f"{file} is not a plain YAML data file", [issue])
