@@ -3,8 +3,9 @@
 Inputs come from other people (a client's case, a partner's overlay), so the reader refuses
 what YAML can do beyond plain data: anchors and aliases (the "billion laughs" bomb), tags that
 construct objects, oversized files and very deep nesting. Parsing is `combmap.yamlio.parser`,
-the only part that imports PyYAML (10 ms): a command that parses nothing (aggregate over
-unchanged files, the ontology from its cache) does not load it.
+the only part that imports PyYAML (10 ms), with `combmap.yamlio.fast` (yaml-rs) for the text
+it cannot read differently: a command that parses nothing (aggregate over unchanged files,
+the ontology from its cache) loads neither.
 """
 
 from __future__ import annotations
