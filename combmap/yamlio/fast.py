@@ -18,16 +18,26 @@ path: combmap's own files and typical cases take this one.
 
 from __future__ import annotations
 
+import importlib
 import re
 from math import isfinite
+from types import ModuleType
 from typing import Any
 
 from combmap.yamlio import MAX_DEPTH
 
-try:
-    import yaml_rs
-except ImportError:  # pragma: no cover - a platform without its wheel: libyaml reads it all
-    yaml_rs = None  # type: ignore[assignment]
+__all__ = ["SLOW", "fast_data", "yaml_rs"]
+
+
+def _yaml_rs() -> ModuleType | None:
+    try:
+        return importlib.import_module("yaml_rs")
+    except ImportError:  # a platform without its wheel: libyaml reads everything
+        return None
+
+
+#: yaml-rs, or None (then every text is libyaml's).
+yaml_rs = _yaml_rs()
 
 #: What `fast_data` returns for text it leaves to libyaml.
 SLOW: Any = object()
