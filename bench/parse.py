@@ -39,12 +39,13 @@ def main() -> None:
     import yaml
 
     from combmap.yamlio import fast
-    from combmap.yamlio.parser import parse_yaml
+    from combmap.yamlio.parser import expect, parse_yaml
 
     folder = (args.keep or Path(tempfile.mkdtemp(prefix="combmap-bench-parse-"))) / f"cases-{args.cases}"
     if not folder.exists():
         gen_cases.generate(args.cases, folder)
     texts = [p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*.yaml"))]
+    expect(len(texts))  # as aggregate does: yaml-rs from the first file
     shipped = fast.yaml_rs
 
     def floor() -> None:

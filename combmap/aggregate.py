@@ -579,6 +579,9 @@ def aggregate(
         return totals
     units = itertools.chain([head], units)
     _ = reader.scorer  # made here, before any fork, so that the workers share it
+    from combmap.yamlio.parser import expect
+
+    expect(len(cases))  # the faster parser too, when there are enough files for it to pay
     frozen = _freeze()
     reader.freezes = frozen
     try:

@@ -237,3 +237,28 @@ def test_a_panic_in_yaml_rs_is_left_to_libyaml_but_an_interrupt_is_not(monkeypat
     monkeypatch.setattr(yaml_rs, "loads", interrupted)
     with pytest.raises(KeyboardInterrupt):
         fast.fast_data("a: 1\n")
+
+
+def test_one_case_never_loads_yaml_rs_but_many_files_do() -> None:
+    """Loading yaml-rs and its rules costs more than it saves on one case: a command that
+    reads one case (or the packaged ontology) does not; a run over many files does, and
+    aggregate says so before forking its workers."""
+    import subprocess
+    import sys
+
+    program = (
+        "import sys\n"
+        "from combmap.yamlio.parser import expect, parse_yaml\n"
+        f"text = open({str(CASES / 'baxter-2020-cvso.yaml')!r}, encoding='utf-8').read()\n"
+        "seen = []\n"
+        "for count in (1, 24, 40):\n"
+        "    for _ in range(count):\n"
+        "        parse_yaml(text, 'baxter.yaml')\n"
+        "    seen.append('yaml_rs' in sys.modules)\n"
+        "print(seen)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[False, False, True]"
+    told = "from combmap.yamlio.parser import expect; import sys; expect(5); a = 'yaml_rs' in sys.modules; expect(1000); print(a, 'yaml_rs' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", told], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False True"

@@ -13,9 +13,8 @@ import yaml
 
 from combmap.errors import InputError, Issue
 from combmap.yamlio import MAX_DEPTH, Document, _KeyPath, display_name, paused_gc, read_text
-from combmap.yamlio.fast import SLOW, fast_data
 
-__all__ = ["parse_yaml", "read_yaml"]
+__all__ = ["expect", "parse_yaml", "read_yaml"]
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -280,6 +279,40 @@ def _too_deep(text: str) -> bool:
     return False
 
 
+_SLOW = object()
+#: Texts this process parsed before taking yaml-rs (`combmap.yamlio.fast`) into use.
+_PARSED = 0
+#: Loading yaml-rs and compiling its rules take about 3.5 ms, which one case never wins back
+#: (the 46 KB Baxter case parses 0.3 ms faster), nor the packaged ontology (24 files, most
+#: refused by the rules); a run over many files does after a few dozen.
+_FAST_AFTER = 32
+
+
+def _fast_data(text: str) -> Any:
+    """yaml-rs's reading of `text` where it cannot differ from libyaml's; else _SLOW."""
+    global _PARSED
+    if _PARSED < _FAST_AFTER:
+        _PARSED += 1  # a race between threads only moves the switch by a text or two
+        return _SLOW
+    from combmap.yamlio import fast
+
+    data = fast.fast_data(text)
+    return _SLOW if data is fast.SLOW else data
+
+
+def expect(texts: int) -> None:
+    """Say that this process is about to parse `texts` texts.
+
+    When that is enough for yaml-rs to pay, it is loaded now (before any fork, so that
+    workers share it).
+    """
+    global _PARSED
+    if texts >= _FAST_AFTER and _PARSED < _FAST_AFTER:
+        from combmap.yamlio import fast  # noqa: F401 - loaded for what follows
+
+        _PARSED = _FAST_AFTER
+
+
 def parse_yaml(text: str, file: str) -> Document:
     """Parse YAML text into a Document, refusing anything beyond plain data.
 
@@ -296,8 +329,8 @@ def _lines(text: str, file: str) -> dict[_KeyPath, int]:
 def _parse_yaml(text: str, file: str, *, located: bool) -> Document:
     if not located:
         locate = partial(_lines, text, file)
-        data = fast_data(text)
-        if data is not SLOW:
+        data = _fast_data(text)
+        if data is not _SLOW:
             return Document(file, data, {(): 1}, locate=locate)
         with contextlib.suppress(_ComposeError):
             return Document(file, _plain(text), {(): 1}, locate=locate)
