@@ -10,8 +10,9 @@ layouts libyaml refuses (an empty key, a key over two lines in a flow mapping).
 So it reads only text that cannot show any difference seen between the two (`_refused`), and
 its data is checked (`_checked`): anything refused, or that yaml-rs cannot parse, is read by
 libyaml as before, which also locates every error. Each rule below stands for differences
-found by reading both parsers' output on the same text (tests/test_yamlio.py and
-tests/test_fuzz.py compare them on every text they make). The rules refuse whole constructs,
+found by reading both parsers' output on the same text (tests/test_yamlio_fast.py compares
+them on every text it makes, and lists each difference; tests/test_yamlio.py and
+tests/test_fuzz.py compare the fast parse with the located one). The rules refuse whole constructs,
 not just the differing forms of them, so a text that is unusual in any way takes the slower
 path: combmap's own files and typical cases take this one.
 """
