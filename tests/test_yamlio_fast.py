@@ -8,6 +8,7 @@ to the same data, with the same types (compared by repr, so that `1` is not `Tru
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,10 @@ from combmap.errors import InputError
 from combmap.yamlio import MAX_DEPTH, fast
 from combmap.yamlio.parser import _parse_yaml, parse_yaml
 
-from .conftest import CASES
+from .conftest import CASES, ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import gen_cases
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -38,23 +42,12 @@ def _same_or_slow(text: str) -> bool:
     return data is fast.SLOW or ("data", repr(data)) == _libyaml(text)
 
 
-def _generated_cases(folder: Path, count: int) -> list[str]:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    try:
-        import gen_cases
-    finally:
-        sys.path.pop(0)
-    gen_cases.generate(count, folder)
-    return [p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*.yaml"))]
-
-
 def test_the_shipped_and_generated_cases_take_the_fast_path(tmp_path: Path) -> None:
     """The speed is real only if typical cases are read by yaml-rs: each shipped case and a
     run of generated ones are, to libyaml's data."""
     texts = [p.read_text(encoding="utf-8") for p in sorted(CASES.glob("*.yaml"))]
-    texts += _generated_cases(tmp_path, 40)
+    gen_cases.generate(40, tmp_path)
+    texts += [p.read_text(encoding="utf-8") for p in sorted(tmp_path.rglob("*.yaml"))]
     for text in texts:
         data = fast.fast_data(text)
         assert data is not fast.SLOW
@@ -244,7 +237,6 @@ def test_one_case_never_loads_yaml_rs_but_many_files_do() -> None:
     reads one case (or the packaged ontology) does not; a run over many files does, and
     aggregate says so before forking its workers."""
     import subprocess
-    import sys
 
     program = (
         "import sys\n"
