@@ -8,6 +8,7 @@ to the same data, with the same types (compared by repr, so that `1` is not `Tru
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -26,7 +27,12 @@ from .conftest import CASES, ROOT
 sys.path.insert(0, str(ROOT / "bench"))
 import gen_cases
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: As in tests/test_fuzz.py, COMBMAP_FUZZ_EXAMPLES runs a longer campaign.
+FUZZ = settings(
+    max_examples=2 * int(os.environ.get("COMBMAP_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def _libyaml(text: str) -> tuple[str, str]:
