@@ -1,7 +1,7 @@
 """A faster parse for plain YAML that libyaml reads the same way: yaml-rs, a Rust parser.
 
-yaml-rs (over the saphyr crate) builds a document's data in one call, about four times faster
-than libyaml's event stream, which was more than half of `aggregate`'s time a case. But it
+yaml-rs (over the saphyr crate) builds a document's data in one call, three to four times
+faster than libyaml's event stream, which was more than half of `aggregate`'s time a case. But it
 reads YAML 1.2, not libyaml's 1.1, and it is not combmap's reader: it expands aliases, takes
 `<<` as a plain key, reads `017` as 17 and `1e3` and `0b11` as numbers (combmap: 15, text,
 text), keeps a byte-order mark, gives an empty block scalar a line break, and accepts some
@@ -12,9 +12,9 @@ its data is checked (`_checked`): anything refused, or that yaml-rs cannot parse
 libyaml as before, which also locates every error. Each rule below stands for differences
 found by reading both parsers' output on the same text (tests/test_yamlio_fast.py compares
 them on every text it makes, and lists each difference; tests/test_yamlio.py and
-tests/test_fuzz.py compare the fast parse with the located one). The rules refuse whole constructs,
-not just the differing forms of them, so a text that is unusual in any way takes the slower
-path: combmap's own files and typical cases take this one.
+tests/test_fuzz.py compare the fast parse with the located one). The rules refuse whole
+constructs, not just the differing forms of them, so a text that is unusual in any way takes
+the slower path: combmap's own cases and typical ones take this one.
 """
 
 from __future__ import annotations
