@@ -29,6 +29,9 @@ MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
 
 _KeyPath = tuple[str | int, ...]
+#: What the fast parse (`combmap.yamlio.fast`) returns for text it leaves to libyaml; here,
+#: where the parser can test for it without loading yaml-rs.
+SLOW: Any = object()
 
 __all__ = ["Document", "format_path", "paused_gc", "read_bytes", "read_text", "write_atomic"]
 

@@ -25,7 +25,7 @@ from math import isfinite
 from types import ModuleType
 from typing import Any
 
-from combmap.yamlio import MAX_DEPTH
+from combmap.yamlio import MAX_DEPTH, SLOW
 
 __all__ = ["SLOW", "fast_data", "yaml_rs"]
 
@@ -39,9 +39,6 @@ def _yaml_rs() -> ModuleType | None:
 
 #: yaml-rs, or None (then every text is libyaml's).
 yaml_rs = _yaml_rs()
-
-#: What `fast_data` returns for text it leaves to libyaml.
-SLOW: Any = object()
 
 #: Characters that, where a value starts, begin what combmap refuses or the parsers read
 #: differently: an anchor, alias or tag (`&` `*` `!`), a block scalar (`|` `>`), a merge key
@@ -200,40 +197,34 @@ def _odd_flow(text: str) -> bool:
 
 
 def _checked(value: Any, depth: int) -> Any:
-    """The data with keys made text as combmap's reader makes them; _SlowError where it differs."""
+    """The data with keys made text as combmap's reader makes them; _SlowError where it differs.
+
+    Mappings and sequences share one loop: only a mapping's keys are looked at besides.
+    """
     kind = type(value)
-    if kind is dict:
-        if depth >= MAX_DEPTH:
+    if kind is not dict and kind is not list:
+        if (kind is float and not isfinite(value)) or kind not in _SCALARS:
             raise _SlowError
-        plain = True
-        for key, item in value.items():
-            if type(key) is not str:
-                plain = False
-            elif len(key) > _MAX_KEY:
-                raise _SlowError
-            item_type = type(item)
-            if item_type is dict or item_type is list:
-                value[key] = _checked(item, depth + 1)
-            elif (item_type is float and not isfinite(item)) or item_type not in _SCALARS:
-                raise _SlowError
-        return value if plain else _text_keys(value)
-    if kind is list:
-        if depth >= MAX_DEPTH:
-            raise _SlowError
-        for index, item in enumerate(value):
-            item_type = type(item)
-            if item_type is dict or item_type is list:
-                value[index] = _checked(item, depth + 1)
-            elif (item_type is float and not isfinite(item)) or item_type not in _SCALARS:
-                raise _SlowError
         return value
-    if (kind is float and not isfinite(value)) or kind not in _SCALARS:
+    if depth >= MAX_DEPTH:
         raise _SlowError
-    return value
+    plain = True
+    for slot, item in value.items() if kind is dict else enumerate(value):
+        if kind is dict:
+            if type(slot) is not str:
+                plain = False
+            elif len(slot) > _MAX_KEY:
+                raise _SlowError
+        item_type = type(item)
+        if item_type is dict or item_type is list:
+            value[slot] = _checked(item, depth + 1)
+        elif (item_type is float and not isfinite(item)) or item_type not in _SCALARS:
+            raise _SlowError
+    return value if plain else _text_keys(value)
 
 
 def _text_keys(mapping: dict[Any, Any]) -> dict[str, Any]:
-    """Numbers and booleans as keys made text (`1` is "1"); an empty key or a clash is _SlowError."""
+    """Numbers and booleans as keys made text (`1` is "1"); an empty key or a clash: _SlowError."""
     out: dict[str, Any] = {}
     for key, item in mapping.items():
         if type(key) is not str:

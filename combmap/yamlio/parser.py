@@ -12,7 +12,15 @@ from typing import Any, ClassVar
 import yaml
 
 from combmap.errors import InputError, Issue
-from combmap.yamlio import MAX_DEPTH, Document, _KeyPath, display_name, paused_gc, read_text
+from combmap.yamlio import (
+    MAX_DEPTH,
+    SLOW,
+    Document,
+    _KeyPath,
+    display_name,
+    paused_gc,
+    read_text,
+)
 
 __all__ = ["expect", "parse_yaml", "read_yaml"]
 
@@ -279,7 +287,6 @@ def _too_deep(text: str) -> bool:
     return False
 
 
-_SLOW = object()
 #: Texts this process parsed before taking yaml-rs (`combmap.yamlio.fast`) into use.
 _PARSED = 0
 #: Loading yaml-rs and compiling its rules take about 3.5 ms, which one case never wins back
@@ -289,15 +296,14 @@ _FAST_AFTER = 32
 
 
 def _fast_data(text: str) -> Any:
-    """yaml-rs's reading of `text` where it cannot differ from libyaml's; else _SLOW."""
+    """yaml-rs's reading of `text` where it cannot differ from libyaml's; else SLOW."""
     global _PARSED
     if _PARSED < _FAST_AFTER:
         _PARSED += 1  # a race between threads only moves the switch by a text or two
-        return _SLOW
-    from combmap.yamlio import fast
+        return SLOW
+    from combmap.yamlio.fast import fast_data
 
-    data = fast.fast_data(text)
-    return _SLOW if data is fast.SLOW else data
+    return fast_data(text)
 
 
 def expect(texts: int) -> None:
@@ -330,7 +336,7 @@ def _parse_yaml(text: str, file: str, *, located: bool) -> Document:
     if not located:
         locate = partial(_lines, text, file)
         data = _fast_data(text)
-        if data is not _SLOW:
+        if data is not SLOW:
             return Document(file, data, {(): 1}, locate=locate)
         with contextlib.suppress(_ComposeError):
             return Document(file, _plain(text), {(): 1}, locate=locate)
