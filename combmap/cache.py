@@ -13,7 +13,8 @@ computed from is byte-for-byte the same.
 * **Keys:** a SHA-256 over the bytes and names of every ontology file read (packaged and
   overlays), the bytes of every module of the combmap package (so any change to the code that
   validates, or scores, makes a new key), the versions of combmap, Python and pydantic, and
-  PyYAML's files (its modules' bytes, the others' names and sizes).
+  the two YAML parsers' files, PyYAML's and yaml-rs's (their modules' bytes, the others'
+  names and sizes).
 * **Trust:** the ontology entry is a pickle, and unpickling runs code, so it is read only from
   a directory owned by this user that nobody else can write (checked on the open directory,
   without following symlinks), and only from a file owned by this user that nobody else can
