@@ -35,11 +35,12 @@ FUZZ = settings(
 )
 
 
-def _libyaml(text: str) -> tuple[str, str]:
+def _libyaml(text: str) -> tuple[str, ...]:
+    """What combmap's libyaml reader makes of `text`: its data, or that it refuses it."""
     try:
         return ("data", repr(_parse_yaml(text, "t.yaml", located=True).data))
-    except InputError as error:
-        return ("error", error.message)
+    except InputError:
+        return ("refused",)
 
 
 def _same_or_slow(text: str) -> bool:
@@ -104,10 +105,10 @@ def test_where_the_parsers_differ_the_fast_path_stands_aside(text: str) -> None:
     import yaml_rs
 
     try:
-        raw: tuple[str, str] = ("data", repr(yaml_rs.loads(text, parse_datetime=False)))
-    except Exception as error:
-        raw = ("error", str(error))
-    assert raw != _libyaml(text)  # the difference is real: a rule is needed
+        raw: tuple[str, ...] = ("data", repr(yaml_rs.loads(text, parse_datetime=False)))
+    except Exception:
+        raw = ("refused",)
+    assert raw != _libyaml(text)  # the difference is real (not both refusing): a rule is needed
     assert fast.fast_data(text) is fast.SLOW
 
 
